@@ -244,6 +244,7 @@ class Draft:
     if_matches: IfMatches = IfMatches.UPDATE
     match_scope_deck: bool = False  # Anki's "#match scope: notetype + deck"
     title: str | None = None
+    version: int | None = None  # a shipped deck's version (the first-start loader compares it)
     cleanup: object = None  # callable or None
 
     def notetype(self, name: str) -> DraftNotetype:
