@@ -1,0 +1,167 @@
+"""FSRS scheduling on top of py-fsrs (``fsrs``), with no database access.
+
+A card's scheduling is a :class:`SchedState`. :func:`answer` gives the state after a rating;
+:func:`replay` recomputes a state from a baseline and the answers since, which must — and, because
+everything here is deterministic, does — give exactly the stored state (the store's columns are a cache).
+
+Fuzz: fsrs's own fuzz draws from the global ``random``; the app wants fuzz that is reproducible (the
+interval shown on a button is the one applied, and replay reproduces it), so fsrs runs with fuzz off
+and :func:`_fuzzed_days` applies fsrs's fuzz ranges with a generator seeded from the card id and its
+review count.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from functools import lru_cache
+
+from fsrs import Card as FsrsCard
+from fsrs import Rating, Scheduler, State
+from fsrs.scheduler import FUZZ_RANGES
+
+from flashcards.drafts import CardState
+from flashcards.options import DeckOptions
+from flashcards.timeutil import DAY_MS, from_ms
+
+AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
+RATINGS = (AGAIN, HARD, GOOD, EASY)
+
+_TO_FSRS = {CardState.LEARNING: State.Learning, CardState.REVIEW: State.Review,
+            CardState.RELEARNING: State.Relearning}
+_FROM_FSRS = {State.Learning: CardState.LEARNING, State.Review: CardState.REVIEW,
+              State.Relearning: CardState.RELEARNING}
+
+
+@dataclass(slots=True)
+class SchedState:
+    """A card's scheduling: state, learning step, FSRS memory state, due time, counters."""
+
+    state: int = CardState.NEW
+    step: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    due_ms: int | None = None
+    last_review_ms: int | None = None
+    reps: int = 0
+    lapses: int = 0
+
+    def to_dict(self) -> dict:
+        """Compact JSON-ready form (used for baselines and undo records)."""
+        return {"state": int(self.state), "step": self.step, "s": self.stability, "d": self.difficulty,
+                "due": self.due_ms, "lr": self.last_review_ms, "reps": self.reps, "lapses": self.lapses}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SchedState:
+        """Inverse of :meth:`to_dict`."""
+        return cls(d["state"], d.get("step"), d.get("s"), d.get("d"), d.get("due"), d.get("lr"),
+                   d.get("reps", 0), d.get("lapses", 0))
+
+
+@lru_cache(maxsize=64)
+def _scheduler(params: tuple, retention: float, learning: tuple, relearning: tuple, max_ivl: int) -> Scheduler:
+    return Scheduler(
+        parameters=params,
+        desired_retention=retention,
+        learning_steps=tuple(timedelta(minutes=m) for m in learning),
+        relearning_steps=tuple(timedelta(minutes=m) for m in relearning),
+        maximum_interval=max_ivl,
+        enable_fuzzing=False,
+    )
+
+
+def scheduler_for(opts: DeckOptions) -> Scheduler:
+    """The (cached) fsrs Scheduler for a deck's options, fuzz off (fuzz is applied here, seeded)."""
+    return _scheduler(opts.parameters(), float(opts.desired_retention), tuple(opts.learning_steps),
+                      tuple(opts.relearning_steps), int(opts.maximum_interval))
+
+
+def to_fsrs(s: SchedState, card_id: int, now_ms: int) -> FsrsCard:
+    """The fsrs Card for a state (a new card is fsrs's Learning step 0 with no memory state)."""
+    if s.state == CardState.NEW:
+        return FsrsCard(card_id=card_id, state=State.Learning, step=0, due=from_ms(now_ms))
+    return FsrsCard(
+        card_id=card_id,
+        state=_TO_FSRS[CardState(s.state)],
+        step=s.step,
+        stability=s.stability,
+        difficulty=s.difficulty,
+        due=from_ms(s.due_ms if s.due_ms is not None else now_ms),
+        last_review=from_ms(s.last_review_ms) if s.last_review_ms is not None else None,
+    )
+
+
+def _fuzzed_days(days: int, maximum: int, seed: int) -> int:
+    """fsrs's fuzz range for an interval, with a seeded draw instead of the global random."""
+    if days < 2.5:
+        return days
+    delta = 1.0
+    for r in FUZZ_RANGES:
+        delta += r["factor"] * max(min(float(days), r["end"]) - r["start"], 0.0)
+    lo = max(2, round(days - delta))
+    hi = min(round(days + delta), maximum)
+    lo = min(lo, hi)
+    x = random.Random(seed).random()
+    return min(round(x * (hi - lo + 1) + lo), maximum)
+
+
+def answer(s: SchedState, rating: int, now_ms: int, opts: DeckOptions, card_id: int,
+           fuzz: bool = True) -> SchedState:
+    """The state after answering ``rating`` (1-4) at ``now_ms``. Pure and deterministic."""
+    sched = scheduler_for(opts)
+    card = to_fsrs(s, card_id, now_ms)
+    new, _log = sched.review_card(card, Rating(rating), from_ms(now_ms))
+    due_ms = now_ms + round((new.due - from_ms(now_ms)).total_seconds() * 1000)
+    if fuzz and new.state == State.Review:
+        days = round((due_ms - now_ms) / DAY_MS)
+        fuzzed = _fuzzed_days(days, int(opts.maximum_interval), card_id * 1_000_003 + s.reps)
+        due_ms = now_ms + fuzzed * DAY_MS
+    lapse = 1 if (s.state == CardState.REVIEW and rating == AGAIN) else 0
+    return SchedState(
+        state=_FROM_FSRS[new.state],
+        step=new.step,
+        stability=new.stability,
+        difficulty=new.difficulty,
+        due_ms=due_ms,
+        last_review_ms=now_ms,
+        reps=s.reps + 1,
+        lapses=s.lapses + lapse,
+    )
+
+
+def preview(s: SchedState, now_ms: int, opts: DeckOptions, card_id: int, fuzz: bool = True) -> dict[int, int]:
+    """Interval in seconds each rating would give (what the answer buttons show)."""
+    return {r: (answer(s, r, now_ms, opts, card_id, fuzz).due_ms - now_ms) // 1000 for r in RATINGS}
+
+
+def replay(baseline: SchedState, answers, opts: DeckOptions, card_id: int, fuzz: bool = True) -> SchedState:
+    """Apply ``answers`` — an iterable of ``(time_ms, rating)`` in time order — to ``baseline``."""
+    s = replace(baseline)
+    for time_ms, rating in answers:
+        s = answer(s, rating, time_ms, opts, card_id, fuzz)
+    return s
+
+
+def retrievability(s: SchedState, now_ms: int, opts: DeckOptions) -> float | None:
+    """Predicted probability of recall at ``now_ms`` (None for a card with no memory state)."""
+    if s.stability is None or s.last_review_ms is None:
+        return None
+    return scheduler_for(opts).get_card_retrievability(to_fsrs(s, 0, now_ms), from_ms(now_ms))
+
+
+def format_interval(seconds: int) -> str:
+    """Short label for an interval, as on Anki's buttons: 45s, 10m, 3h, 4d, 2.5mo, 1.2y."""
+    if seconds < 60:
+        return f"{max(seconds, 0)}s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)}m"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)}h"
+    days = seconds / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        months = days / 30
+        return f"{months:.1f}mo".replace(".0mo", "mo")
+    return f"{days / 365:.1f}y".replace(".0y", "y")
