@@ -1,0 +1,437 @@
+"""Anki packages (``.apkg``, ``.colpkg``) -> :class:`~flashcards.drafts.Draft`.
+
+``parse(path)`` reads every layout Anki has written (see :mod:`flashcards.importers.anki_package`),
+maps note types, decks with their options, notes, cards with their scheduling and the review log onto
+the draft, and extracts media into a temporary directory that ``Draft.cleanup`` removes. It writes
+nothing to the collection; a hostile or damaged file raises :class:`~flashcards.errors.ImportFailed`
+and leaves nothing behind.
+
+Scheduling conventions carried over from Anki:
+
+* review dues are day numbers counted from the collection's creation (``col.crt``, a day rollover),
+  so they become ``crt + due days`` in epoch ms; (re)learning dues are epoch seconds, or day numbers
+  for interday steps;
+* cards in a filtered deck go back to their home deck (``odid``) and home due (``odue``);
+* new cards' due is their position in the new queue;
+* the FSRS memory state comes from ``cards.data`` (``s``, ``d``, ``lrt``) when Anki computed one;
+  otherwise it is left ``None`` and the pipeline replays the review log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from collections import defaultdict
+from html import unescape
+from pathlib import Path
+from urllib.parse import unquote
+
+from flashcards.drafts import (
+    CardState,
+    Draft,
+    DraftCard,
+    DraftDeck,
+    DraftMedia,
+    DraftNote,
+    DraftNotetype,
+    DraftReview,
+    DraftTemplate,
+    ReviewKind,
+    review_id,
+)
+from flashcards.errors import ImportFailed
+from flashcards.importers.anki_collection import CollectionError, DeckConfig, Reader, connect
+from flashcards.importers.anki_package import Budget, Package, PackageError, safe_media_name, unique_name
+
+DAY_S = 86400
+MAX_FIELD_BYTES = 1_000_000
+MAX_REVIEW_DURATION_MS = 60_000
+# Extraction cap: generous for real packages (stored media compress ~1:1, SQLite 5-20:1), yet a
+# bomb stops early. ``parse(max_bytes=...)`` overrides it.
+MIN_EXTRACT_BYTES = 256 << 20
+EXTRACT_RATIO = 200
+MAX_EXTRACT_BYTES = 16 << 30
+_EPOCH_SECONDS_FLOOR = 1_000_000_000  # Anki's own test: a (re)learning due above this is a timestamp
+
+
+def extract_limit(package_size: int) -> int:
+    """How many bytes unpacking a package of ``package_size`` bytes may write in all."""
+    return min(MAX_EXTRACT_BYTES, max(MIN_EXTRACT_BYTES, package_size * EXTRACT_RATIO))
+
+
+def parse(path: str | Path, *, max_bytes: int | None = None) -> Draft:
+    """Read the Anki package at ``path`` into a draft (nothing is written to the collection).
+
+    Media are extracted to a temporary directory referenced by ``DraftMedia.path``; call
+    ``draft.cleanup()`` when done. ``max_bytes`` caps the bytes unpacking may write (default:
+    :func:`extract_limit`). Raises :class:`ImportFailed` for a file that is not a readable Anki package.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise ImportFailed(path, f"cannot read the file ({e.strerror or e})") from None
+    tmp = Path(tempfile.mkdtemp(prefix="flashcards-apkg-"))
+    try:
+        draft = _parse(path, tmp, Budget(max_bytes if max_bytes is not None else extract_limit(size)))
+    except (PackageError, CollectionError) as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ImportFailed(path, str(e)) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    draft.cleanup = lambda: shutil.rmtree(tmp, ignore_errors=True)
+    return draft
+
+
+def _parse(path: Path, tmp: Path, budget: Budget) -> Draft:
+    draft = Draft(path=str(path))
+    db_path = tmp / "collection.sqlite"
+    with Package(path, budget) as pkg:
+        pkg.extract_collection(db_path)
+        conn = connect(db_path)
+        try:
+            _read_collection(Reader(conn), draft, path)
+        finally:
+            conn.close()
+        renames = _extract_media(pkg, tmp / "media", draft)
+    db_path.unlink()
+    if renames:
+        _rewrite_references(draft, renames)
+    _warn_missing_media(draft)
+    return draft
+
+
+# ---------------------------------------------------------------------------- media
+
+
+def _extract_media(pkg: Package, media_dir: Path, draft: Draft) -> dict[str, str]:
+    """Extract the package's media under safe names; returns ``{original name: new name}`` for those
+    renamed (unsafe characters, or a clash with another file's name)."""
+    media_dir.mkdir()
+    taken: set[str] = set()
+    renames: dict[str, str] = {}
+    for i, entry in enumerate(pkg.media_entries()):
+        name = unique_name(safe_media_name(entry.name), taken)
+        dst = media_dir / str(i)  # our own name on disk: the package's names never touch the file system
+        warning = pkg.extract_media(entry, dst)
+        if warning:
+            draft.warnings.append(warning)
+            continue
+        taken.add(name.casefold())
+        if name != entry.name:
+            renames[entry.name] = name
+        draft.media.append(DraftMedia(name=name, path=dst))
+    return renames
+
+
+# <img src="x">, <audio src=x>, <source src='x'>, <object data="x">, and [sound:x]
+_REF = re.compile(
+    r"""(?P<pre><(?:img|audio|video|source|object|embed)\b[^>]*?\b(?:src|data)\s*=\s*)"""
+    r"""(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s>"']+))"""
+    r"""|\[sound:(?P<sound>[^\]]+)\]""",
+    re.IGNORECASE,
+)
+
+
+def _ref_names(value: str) -> list[str]:
+    """Names a field refers to, as written (``&amp;``-escaped or %-encoded spellings included)."""
+    out = []
+    for m in _REF.finditer(value):
+        out.append(m.group("dq") or m.group("sq") or m.group("bare") or m.group("sound") or "")
+    return out
+
+
+def _lookup(raw: str, table) -> str | None:
+    """The key of ``table`` a reference ``raw`` means (as written, HTML-unescaped, or %-decoded)."""
+    for candidate in (raw, unescape(raw), unquote(unescape(raw))):
+        if candidate in table:
+            return candidate
+    return None
+
+
+def _rewrite_references(draft: Draft, renames: dict[str, str]) -> None:
+    """Point references at the names media got on import (only those that changed)."""
+
+    def replace(m: re.Match) -> str:
+        if m.group("sound") is not None:
+            key = _lookup(m.group("sound"), renames)
+            return f"[sound:{renames[key]}]" if key else m.group(0)
+        raw = m.group("dq") if m.group("dq") is not None else m.group("sq") or m.group("bare")
+        key = _lookup(raw, renames)
+        if key is None:
+            return m.group(0)
+        new = renames[key].replace("&", "&amp;").replace('"', "&quot;")
+        return f'{m.group("pre")}"{new}"'
+
+    for note in draft.notes:
+        note.fields = [_REF.sub(replace, f) if ("src" in f or "[sound:" in f or "data" in f) else f for f in note.fields]
+
+
+def _warn_missing_media(draft: Draft) -> None:
+    """One warning naming the referenced files the package does not hold (not fatal)."""
+    have = {m.name for m in draft.media}
+    missing: dict[str, None] = {}
+    for note in draft.notes:
+        for value in note.fields:
+            if "src" not in value and "[sound:" not in value and "data" not in value:
+                continue
+            for raw in _ref_names(value):
+                if not raw or "://" in raw or raw.startswith(("data:", "//")):
+                    continue  # web addresses and inline data are not files
+                if _lookup(raw, have) is None:
+                    missing[unquote(unescape(raw))] = None
+    if missing:
+        names = list(missing)
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        draft.warnings.append(f"{len(names)} media file(s) referenced by notes are not in the package: {shown}")
+
+
+# ---------------------------------------------------------------------------- collection
+
+
+def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
+    notetypes = reader.notetypes()
+    decks = reader.decks()
+    configs = reader.deck_configs()
+
+    # Note type names must be unique in the draft; schema 11 does not enforce it.
+    nt_name: dict[int, str] = {}
+    seen: set[str] = set()
+    for ntid in sorted(notetypes):
+        name = notetypes[ntid].name.strip() or "Note type"
+        base, i = name, 2
+        while name.casefold() in seen:
+            name, i = f"{base} ({i})", i + 1
+        seen.add(name.casefold())
+        nt_name[ntid] = name
+
+    deck_name = {did: _clean_deck_name(d.name) for did, d in decks.items()}
+
+    cards_by_note: dict[int, list[tuple]] = defaultdict(list)
+    for row in reader.cards():
+        cards_by_note[row[1]].append(row)
+    reviews_by_card: dict[int, list[tuple]] = defaultdict(list)
+    for row in reader.revlog():
+        reviews_by_card[row[1]].append(row)
+
+    used_nt: dict[int, None] = {}
+    used_decks: set[str] = set()
+    card_ids: set[int] = set()
+    odd_rows = 0
+    for index, (nid, guid, mid, tags, flds) in enumerate(reader.notes(), start=1):
+        if not isinstance(flds, str) or not isinstance(guid, str):
+            raise CollectionError(f"damaged collection (note {nid} is not text)")
+        fields = flds.split("\x1f")
+        if len(flds) * 4 > MAX_FIELD_BYTES:  # cheap test first: a UTF-8 char is at most 4 bytes
+            for i, value in enumerate(fields):
+                size = len(value.encode("utf-8"))
+                if size > MAX_FIELD_BYTES:
+                    raise ImportFailed(
+                        path,
+                        f"note {guid!r} ({_snippet(fields[0])}) has a field over 1 MB"
+                        f" (field {i + 1}: {size:,} bytes); refusing the file",
+                        index,
+                    )
+        nt = notetypes.get(mid)
+        if nt is None:
+            draft.skipped.append((index, f"note {guid!r} uses a note type missing from the package"))
+            continue
+        if len(fields) < len(nt.fields):
+            fields += [""] * (len(nt.fields) - len(fields))
+        elif len(fields) > len(nt.fields):
+            if any(fields[len(nt.fields) :]):
+                draft.skipped.append(
+                    (index, f"note {guid!r} has {len(fields)} fields, its note type {nt.name!r} {len(nt.fields)}")
+                )
+                continue
+            del fields[len(nt.fields) :]
+        used_nt[mid] = None
+
+        rows = cards_by_note.get(nid, [])
+        cards: list[DraftCard] = []
+        note_deck = None
+        for row in rows:
+            card_ids.add(row[0])
+            home = row[10] or row[2]  # odid, else did
+            home_deck = decks.get(home)
+            if home_deck is None or home_deck.filtered:
+                name = "Default"
+            else:
+                name = deck_name[home]
+            if note_deck is None:
+                note_deck = name
+            used_decks.add(name)
+            card, bad = _card(row, name, guid, reader.crt, configs.get(home_deck.config_id) if home_deck else None,
+                              reviews_by_card.get(row[0], ()))
+            odd_rows += bad
+            cards.append(card)
+        for card in cards:
+            if card.deck == note_deck:
+                card.deck = None
+        draft.notes.append(
+            DraftNote(
+                guid=guid,
+                notetype=nt_name[mid],
+                fields=fields,
+                tags=tags.split() if isinstance(tags, str) else [],
+                deck=note_deck or "Default",
+                cards=cards or None,
+                line=index,
+            )
+        )
+        if note_deck is None:
+            used_decks.add("Default")
+
+    stray = sum(len(v) for cid, v in reviews_by_card.items() if cid not in card_ids)
+    if stray:
+        draft.warnings.append(f"{stray} review-log row(s) belong to cards not in the package; ignored")
+    if odd_rows:
+        draft.warnings.append(f"{odd_rows} review-log row(s) with unknown rating or kind; ignored")
+
+    for ntid in used_nt:
+        nt = notetypes[ntid]
+        draft.notetypes.append(
+            DraftNotetype(
+                name=nt_name[ntid],
+                fields=tuple(nt.fields),
+                templates=tuple(DraftTemplate(n, q, a) for n, q, a in nt.templates),
+                is_cloze=nt.is_cloze,
+                css=nt.css,
+            )
+        )
+
+    # Every normal deck the package holds (shared decks ship empty parents too), but Anki's
+    # built-in "Default" only when a card is in it.
+    names: dict[str, DraftDeck] = {}
+    for did in sorted(decks):
+        d = decks[did]
+        name = deck_name[did]
+        if d.filtered or (did == 1 and name not in used_decks) or name in names:
+            continue
+        names[name] = DraftDeck(name=name, options=_options(configs.get(d.config_id), d.desired_retention),
+                                description=d.description)
+    if "Default" in used_decks and "Default" not in names:
+        names["Default"] = DraftDeck(name="Default")
+    draft.decks = list(names.values())
+
+
+def _clean_deck_name(name: str) -> str:
+    parts = [p.strip() for p in name.split("::")]
+    return "::".join(p for p in parts if p) or "Default"
+
+
+def _snippet(value: str) -> str:
+    text = re.sub(r"<[^>]*>", "", value[:400]).strip()
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
+_KINDS = {k.value: k for k in ReviewKind}
+
+
+def _card(row: tuple, deck: str, guid: str, crt: int, config: DeckConfig | None, revlog) -> tuple[DraftCard, int]:
+    """One card row -> DraftCard; also returns how many of its review rows were unusable."""
+    _cid, _nid, _did, ord_, ctype, queue, due, _ivl, left, odue, odid, flags, data = row
+    if odid:
+        due = odue  # a filtered deck's due is a queue order; the home due is kept in odue
+    state = CardState(ctype) if ctype in (0, 1, 2, 3) else CardState.NEW
+    card = DraftCard(
+        ord=ord_,
+        deck=deck,
+        state=state,
+        suspended=queue == -1,
+        buried=queue in (-2, -3),
+        flag=flags & 7,
+    )
+    if state == CardState.NEW:
+        card.position = max(int(due), 0)
+    elif state == CardState.REVIEW:
+        card.due_ms = (crt + due * DAY_S) * 1000
+    else:
+        # (Re)learning: epoch seconds for steps within a day, a day number for interday steps.
+        card.due_ms = due * 1000 if due > _EPOCH_SECONDS_FLOOR else (crt + due * DAY_S) * 1000
+        steps = (config.learn_steps if state == CardState.LEARNING else config.relearn_steps) if config else []
+        remaining = left % 1000  # Anki: steps left to graduate (the thousands count today's steps)
+        card.step = min(max(len(steps) - remaining, 0), max(len(steps) - 1, 0))
+
+    bad = 0
+    last_rated = None
+    for rid, _c, ease, ivl, time_ms, rtype in revlog:
+        kind = _KINDS.get(rtype)
+        if kind is None or ease not in (0, 1, 2, 3, 4):
+            bad += 1
+            continue
+        if ease == 0 and kind in (ReviewKind.LEARN, ReviewKind.REVIEW, ReviewKind.RELEARN):
+            kind = ReviewKind.MANUAL  # a row without an answer is a manual change, whatever its type
+        if ease:
+            last_rated = rid
+        card.reviews.append(
+            DraftReview(
+                id=review_id(rid, f"{rid}:{guid}:{ord_}"),
+                time_ms=rid,
+                rating=ease,
+                kind=kind,
+                duration_ms=min(max(int(time_ms), 0), MAX_REVIEW_DURATION_MS),
+                interval_s=-ivl if ivl < 0 else ivl * DAY_S,
+            )
+        )
+
+    if state != CardState.NEW:
+        memory = _memory(data)
+        if memory:
+            card.stability, card.difficulty, lrt = memory
+            card.last_review_ms = lrt * 1000 if lrt else last_rated
+        else:
+            card.last_review_ms = last_rated
+    return card, bad
+
+
+def _memory(data) -> tuple[float, float, int | None] | None:
+    """``(stability, difficulty, last review s)`` from ``cards.data`` when Anki's FSRS computed it."""
+    if not data or not isinstance(data, str) or data == "{}":
+        return None
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    s, d, lrt = value.get("s"), value.get("d"), value.get("lrt")
+    if not isinstance(s, int | float) or not isinstance(d, int | float) or s <= 0 or not 1 <= d <= 10:
+        return None
+    return float(s), float(d), int(lrt) if isinstance(lrt, int) and lrt > 0 else None
+
+
+def fsrs21(params: list[float]) -> list[float] | None:
+    """FSRS parameters as the 21 of FSRS-6, or None when they cannot be converted faithfully.
+
+    FSRS-5's 19 become FSRS-6's by adding w19 = 0 (no stability term in same-day reviews) and
+    w20 = 0.5 (FSRS-5's fixed forgetting-curve decay). FSRS-4.5's 17 are not converted: its initial
+    difficulty formula differs, and the optimiser or the defaults do better than a guess.
+    """
+    if len(params) == 21:
+        return list(params)
+    if len(params) == 19:
+        return [*params, 0.0, 0.5]
+    return None
+
+
+def _options(config: DeckConfig | None, deck_retention: float | None) -> dict | None:
+    if config is None:
+        return None
+    options: dict = {
+        "new_per_day": config.new_per_day,
+        "reviews_per_day": config.reviews_per_day,
+        "learning_steps": list(config.learn_steps),
+        "relearning_steps": list(config.relearn_steps),
+        "maximum_interval": config.maximum_interval,
+        "bury_siblings": config.bury,
+        "leech_threshold": config.leech_threshold,
+        "leech_action": None if config.leech_suspend is None else ("suspend" if config.leech_suspend else "tag"),
+        "desired_retention": deck_retention if deck_retention is not None else config.desired_retention,
+    }
+    options = {k: v for k, v in options.items() if v is not None}
+    options["fsrs_parameters"] = fsrs21(config.fsrs_params)
+    return options
