@@ -1,0 +1,90 @@
+"""Backups with SQLite's online backup API: consistent copies even while the app is running.
+
+``backups/`` keeps the newest 10. The CLI's ``backup`` and every import make one; the app makes one
+a day. Restoring first backs up the current database, then copies the chosen backup over it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from flashcards.errors import FlashcardsError
+from flashcards.timeutil import require_utc
+
+KEEP = 10
+PREFIX = "collection-"
+
+
+def make_backup(col, now: datetime, keep: int = KEEP) -> Path:
+    """Copy the open collection to ``backups/collection-YYYYmmdd-HHMMSS-fff.db``; prune old ones."""
+    now = require_utc(now)
+    col.backup_dir.mkdir(parents=True, exist_ok=True)
+    target = col.backup_dir / f"{PREFIX}{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}.db"
+    n = 0
+    while target.exists():
+        n += 1
+        target = target.with_name(f"{PREFIX}{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}-{n}.db")
+    tmp = target.with_suffix(".part")
+    dst = sqlite3.connect(tmp)
+    try:
+        col.db.connection().backup(dst)
+    finally:
+        dst.close()
+    tmp.rename(target)
+    for old in list_backups(col)[keep:]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+def list_backups(col) -> list[Path]:
+    """Backups, newest first."""
+    if not col.backup_dir.is_dir():
+        return []
+    return sorted(col.backup_dir.glob(f"{PREFIX}*.db"), key=lambda p: p.name, reverse=True)
+
+
+def daily_backup(col, now: datetime) -> Path | None:
+    """Make a backup unless one was made in the current study day."""
+    day = col.today(now)
+    if col.get_setting("last_backup_day", 0) == day:
+        return None
+    path = make_backup(col, now)
+    col.set_setting("last_backup_day", day)
+    return path
+
+
+def restore(col, source: str | Path, now: datetime) -> Path:
+    """Replace the collection with a backup (after backing up the current one). Returns that safety copy.
+
+    The source is checked first (a readable SQLite database with our schema); a bad file changes nothing.
+    """
+    source = Path(source)
+    if not source.is_file():
+        raise FlashcardsError(f"{source}: no such backup file")
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            ok = src.execute("PRAGMA quick_check").fetchone()[0]
+            tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            src.close()
+    except sqlite3.DatabaseError as e:
+        raise FlashcardsError(f"{source}: not a flashcards backup ({e})") from None
+    if ok != "ok" or not {"deck", "note", "card", "review"} <= tables:
+        raise FlashcardsError(f"{source}: not a flashcards backup (damaged or missing tables)")
+    safety = make_backup(col, now)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        with col.db.atomic():
+            pass
+        src.backup(col.db.connection())
+    finally:
+        src.close()
+    col._touch()
+    col.data_version_changed()
+    col._opts_cache.clear()
+    col._notetypes.clear()
+    col._settings = None
+    return safety

@@ -1,0 +1,504 @@
+"""The import pipeline every format plugs into: ``parse(path) -> Draft``, ``plan``, ``apply``.
+
+* :func:`parse` picks the importer by suffix (importers are pure: they read the file, write nothing).
+* :func:`plan` compares the draft with the collection — new / updated / unchanged / skipped, with
+  reasons — without writing (the GUI shows it as a preview).
+* :func:`apply` writes the plan in one transaction: media files first (removed again if anything
+  fails), then decks, note types, notes, cards with the scheduling the file brings, review rows.
+  A failed file leaves the collection unchanged.
+
+Re-imports match notes by ``guid``: changed content updates the note and keeps its cards' progress;
+identical content changes nothing. Review rows are keyed by their (deterministic) ids, so importing
+the same history twice adds nothing. A card's local answers newer than the file's are never
+overwritten: the file's state only becomes the card's baseline when the file is at least as recent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flashcards import render
+from flashcards.collection import Collection, _tags_to_db, normalize_deck_name
+from flashcards.drafts import (
+    CardState,
+    Draft,
+    DraftCard,
+    DraftNote,
+    DraftNotetype,
+    IfMatches,
+    ReviewKind,
+    content_guid,
+)
+from flashcards.errors import FlashcardsError, ImportFailed
+from flashcards.options import DeckOptions
+from flashcards.scheduling import SchedState, replay
+from flashcards.timeutil import to_ms, utc_now
+
+# suffix -> importer module (each has ``parse(path) -> Draft``)
+IMPORTERS = {
+    ".csv": "flashcards.importers.csv",
+    ".tsv": "flashcards.importers.csv",
+    ".txt": "flashcards.importers.csv",
+    ".md": "flashcards.importers.markdown",
+    ".markdown": "flashcards.importers.markdown",
+    ".apkg": "flashcards.importers.apkg",
+    ".colpkg": "flashcards.importers.apkg",
+}
+MAX_FIELD_BYTES = 1_000_000
+
+Progress = Callable[[int, int], None]
+
+
+def parse(path: str | os.PathLike) -> Draft:
+    """Read a file into a Draft with the importer its suffix names. Raises ImportFailed."""
+    p = Path(path)
+    if not p.exists():
+        raise ImportFailed(p, "no such file")
+    if p.is_dir():
+        raise ImportFailed(p, "is a folder, not a file")
+    module = IMPORTERS.get(p.suffix.lower())
+    if module is None:
+        raise ImportFailed(p, f"unsupported file type {p.suffix or '(none)'!r}: use one of "
+                              f"{', '.join(sorted(IMPORTERS))}")
+    try:
+        draft = importlib.import_module(module).parse(p)
+    except (FlashcardsError, MemoryError):
+        raise
+    except OSError as e:
+        raise ImportFailed(p, f"cannot read file: {e.strerror or e}") from None
+    except UnicodeError as e:
+        raise ImportFailed(p, f"cannot decode text: {e}") from None
+    return draft
+
+
+@dataclass
+class NotePlan:
+    """What the import will do with one note."""
+
+    action: str  # "new" | "update" | "unchanged" | "skip"
+    note: DraftNote
+    note_id: int | None = None
+    reason: str = ""
+    ords: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    """A preview of an import: counts, per-note actions, decks that will receive notes."""
+
+    draft: Draft
+    items: list[NotePlan]
+    deck_override: str | None = None
+    skipped: list[tuple[object, str]] = field(default_factory=list)
+
+    def _count(self, action: str) -> int:
+        return sum(1 for i in self.items if i.action == action)
+
+    @property
+    def new(self) -> int:
+        return self._count("new")
+
+    @property
+    def updated(self) -> int:
+        return self._count("update")
+
+    @property
+    def unchanged(self) -> int:
+        return self._count("unchanged")
+
+    @property
+    def deck_names(self) -> list[str]:
+        names = []
+        for i in self.items:
+            if i.action != "skip":
+                for d in [i.note.deck] + [c.deck for c in (i.note.cards or []) if c.deck]:
+                    if d not in names:
+                        names.append(d)
+        return names
+
+    def summary(self) -> str:
+        """One line: new / updated / unchanged / skipped."""
+        return (f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{len(self.skipped)} skipped")
+
+
+@dataclass
+class ImportResult:
+    """What an import did."""
+
+    path: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[tuple[object, str]] = field(default_factory=list)
+    reviews_added: int = 0
+    media_added: int = 0
+    decks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Human summary, several lines when there are skips or warnings."""
+        lines = [f"{self.path}: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
+                 f"{len(self.skipped)} skipped"
+                 + (f", {self.reviews_added} reviews" if self.reviews_added else "")
+                 + (f", {self.media_added} media files" if self.media_added else "")]
+        for where, why in self.skipped[:20]:
+            lines.append(f"  skipped{f' (line {where})' if where is not None else ''}: {why}")
+        if len(self.skipped) > 20:
+            lines.append(f"  ... and {len(self.skipped) - 20} more skipped")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def _fields_for(nt: DraftNotetype, fields: list[str]) -> list[str] | None:
+    n = len(nt.fields)
+    if len(fields) > n and any(f.strip() for f in fields[n:]):
+        return None
+    return (list(fields) + [""] * n)[:n]
+
+
+def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
+    """Compare a draft with the collection; nothing is written. ``deck`` puts every note there."""
+    if deck is not None:
+        deck = normalize_deck_name(deck)
+    items: list[NotePlan] = []
+    skipped: list[tuple[object, str]] = list(draft.skipped)
+    guids = [n.guid for n in draft.notes]
+    existing: dict[str, tuple] = {}
+    for i in range(0, len(guids), 500):
+        chunk = guids[i:i + 500]
+        for row in col._sql(
+                "SELECT n.guid, n.id, t.name, n.fields, n.tags, n.source, "
+                "(SELECT d.name FROM card c JOIN deck d ON d.id = c.deck_id WHERE c.note_id = n.id LIMIT 1) "
+                f"FROM note n JOIN notetype t ON t.id = n.notetype_id WHERE n.guid IN ({','.join('?' * len(chunk))})",
+                chunk):
+            existing[row[0]] = row[1:]
+    seen: set[str] = set()
+    for note in draft.notes:
+        where = note.line
+        try:
+            nt = draft.notetype(note.notetype)
+        except KeyError:
+            raise ImportFailed(draft.path, f"note uses unknown note type {note.notetype!r}", where) from None
+        if deck is not None:
+            note.deck = deck
+            for c in note.cards or []:
+                c.deck = None
+        for f in note.fields:
+            if len(f.encode("utf-8")) > MAX_FIELD_BYTES:
+                raise ImportFailed(draft.path, f"note {note.guid} has a field over 1 MB; the file was refused",
+                                   where)
+        fields = _fields_for(nt, note.fields)
+        if fields is None:
+            skipped.append((where, f"{len(note.fields)} fields, but note type {nt.name!r} has {len(nt.fields)}"))
+            items.append(NotePlan("skip", note, reason="too many fields"))
+            continue
+        note.fields = fields
+        if note.guid in seen:
+            skipped.append((where, f"duplicate of an earlier note in the file (id {note.guid})"))
+            items.append(NotePlan("skip", note, reason="duplicate in file"))
+            continue
+        seen.add(note.guid)
+        if render.field_is_empty(fields[0]):
+            skipped.append((where, f"empty first field ({nt.fields[0]})"))
+            items.append(NotePlan("skip", note, reason="empty first field"))
+            continue
+        ords = render.card_ordinals(nt, fields)
+        if not ords:
+            reason = "no cloze deletion such as {{c1::...}}" if nt.is_cloze else "every card front is empty"
+            skipped.append((where, reason))
+            items.append(NotePlan("skip", note, reason=reason))
+            continue
+        try:
+            normalize_deck_name(note.deck)
+        except FlashcardsError as e:
+            raise ImportFailed(draft.path, str(e), where) from None
+        ex = existing.get(note.guid)
+        if ex is not None and draft.match_scope_deck and ex[5] and ex[5] != note.deck:
+            ex = None
+            note.guid = content_guid(note.guid, note.deck)
+        if ex is None:
+            items.append(NotePlan("new", note, ords=ords))
+            continue
+        note_id, ntname, ex_fields, ex_tags, ex_source, _ex_deck = ex
+        if draft.if_matches == IfMatches.KEEP:
+            skipped.append((where, "already in the collection (keep current)"))
+            items.append(NotePlan("skip", note, note_id, reason="exists"))
+            continue
+        if draft.if_matches == IfMatches.DUPLICATE:
+            note.guid = content_guid(note.guid, "copy", str(len(items)))
+            items.append(NotePlan("new", note, ords=ords))
+            continue
+        if ntname != nt.name and not ntname.startswith(nt.name + " ("):
+            skipped.append((where, f"exists with another note type ({ntname})"))
+            items.append(NotePlan("skip", note, note_id, reason="note type differs"))
+            continue
+        same = (json.loads(ex_fields) == fields and ex_tags == _tags_to_db(note.tags)
+                and ex_source == (note.source or ""))
+        items.append(NotePlan("unchanged" if same else "update", note, note_id, ords=ords))
+    return ImportPlan(draft=draft, items=items, deck_override=deck, skipped=skipped)
+
+
+def _baseline(card: DraftCard, opts: DeckOptions, card_key: int) -> tuple[SchedState, int] | None:
+    """The baseline a file's card brings (None: a plain new card) and the time it holds for."""
+    answers = sorted((r.time_ms, r.rating) for r in card.reviews
+                     if r.kind in (ReviewKind.LEARN, ReviewKind.REVIEW, ReviewKind.RELEARN, ReviewKind.FILTERED)
+                     and 1 <= r.rating <= 4)
+    if card.state == CardState.NEW and not card.reviews:
+        return None
+    t = max([card.last_review_ms or 0] + [r.time_ms for r in card.reviews])
+    lapses = 0
+    if card.state == CardState.NEW:
+        return SchedState(reps=len(answers)), t
+    s = SchedState(int(card.state), card.step, card.stability, card.difficulty, card.due_ms, card.last_review_ms,
+                   len(answers), 0)
+    if card.stability is None or card.difficulty is None:
+        # No memory state in the file: replay its history with fsrs (no fuzz: the file's due date wins).
+        if answers:
+            r = replay(SchedState(), answers, opts, card_key, fuzz=False)
+            s.stability, s.difficulty = r.stability, r.difficulty
+            lapses = r.lapses
+            if s.last_review_ms is None:
+                s.last_review_ms = r.last_review_ms
+        else:
+            s.stability, s.difficulty = None, None
+    if s.state != CardState.NEW and (s.stability is None or s.difficulty is None):
+        # A reviewed card without any usable history: treat as new rather than invent a memory state.
+        return SchedState(reps=len(answers)), t
+    if s.due_ms is None:
+        s.due_ms = t
+    if s.state in (CardState.LEARNING, CardState.RELEARNING) and s.step is None:
+        s.step = 0
+    if s.state == CardState.REVIEW:
+        s.step = None
+    s.lapses = lapses or sum(1 for r in card.reviews if r.kind == ReviewKind.REVIEW and r.rating == 1)
+    return s, t
+
+
+def _write_media(col: Collection, draft: Draft, items: list[NotePlan]) -> tuple[list[Path], int]:
+    """Copy media into media/ before the database commit. Returns files written (for rollback)."""
+    written: list[Path] = []
+    renames: dict[str, str] = {}
+    try:
+        for m in draft.media:
+            if not render.is_safe_media_name(m.name):
+                draft.warnings.append(f"media file {m.name!r} has an unsafe name and was skipped")
+                continue
+            data = m.read()
+            target = col.media_dir / m.name
+            name = m.name
+            if target.exists():
+                if target.read_bytes() == data:
+                    continue
+                stem, dot, ext = m.name.rpartition(".")
+                if not dot:
+                    stem, ext = m.name, ""
+                name = f"{stem}-{hashlib.sha1(data).hexdigest()[:8]}{dot}{ext}"
+                target = col.media_dir / name
+                renames[m.name] = name
+                if target.exists():
+                    continue
+            tmp = target.with_name(target.name + ".part")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+            written.append(target)
+    except BaseException:
+        for p in written:
+            p.unlink(missing_ok=True)
+        raise
+    if renames:
+        for it in items:
+            it.note.fields = [_rename_refs(f, renames) for f in it.note.fields]
+    return written, len(written)
+
+
+def _rename_refs(html: str, renames: dict[str, str]) -> str:
+    for old, new in renames.items():
+        if old in html:
+            html = html.replace(f'src="{old}"', f'src="{new}"').replace(f"src='{old}'", f"src='{new}'") \
+                .replace(f"src={old}", f"src={new}").replace(f"[sound:{old}]", f"[sound:{new}]")
+    return html
+
+
+def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) -> ImportResult:
+    """Write a plan in one transaction (media first). Returns what was done."""
+    draft = plan_.draft
+    result = ImportResult(path=draft.path, skipped=list(plan_.skipped), warnings=list(draft.warnings))
+    items = [i for i in plan_.items if i.action != "skip"]
+    total = len(items)
+    now_ms = to_ms(utc_now())
+    written, result.media_added = _write_media(col, draft, items)
+    conn = None
+    try:
+        with col.db.atomic():
+            conn = col.db.connection()
+            # Decks: create the ones notes need; bring options only into decks this import creates.
+            existing_decks = set(col.deck_names().values())
+            draft_opts = {normalize_deck_name(d.name): d for d in draft.decks}
+            deck_ids: dict[str, int] = {}
+
+            def deck_id(name: str) -> int:
+                name = normalize_deck_name(name)
+                if name not in deck_ids:
+                    created = name not in existing_decks
+                    did = col.deck_id(name, create=True, now_ms=now_ms)
+                    dd = draft_opts.get(name)
+                    if created and dd is not None and (dd.options or dd.description):
+                        opts = DeckOptions.from_dict({**DeckOptions().to_dict(), **(dd.options or {})})
+                        try:
+                            opts.validated()
+                        except FlashcardsError as e:
+                            result.warnings.append(f"deck {name!r}: options not imported ({e})")
+                            opts = DeckOptions()
+                        conn.execute("UPDATE deck SET options = ?, description = ? WHERE id = ?",
+                                     (json.dumps(opts.to_dict()), dd.description, did))
+                        col._opts_cache.pop(did, None)
+                    deck_ids[name] = did
+                return deck_ids[name]
+
+            nt_ids: dict[str, int] = {}
+
+            def notetype_id(name: str) -> int:
+                if name not in nt_ids:
+                    nt_ids[name] = col.notetype_id(draft.notetype(name))
+                return nt_ids[name]
+
+            next_note = (conn.execute("SELECT MAX(id) FROM note").fetchone()[0] or 0) + 1
+            next_card = (conn.execute("SELECT MAX(id) FROM card").fetchone()[0] or 0) + 1
+            position = (conn.execute("SELECT MAX(position) FROM card").fetchone()[0] or 0) + 1
+            note_rows, card_rows, review_rows = [], [], []
+            sched_cards: list[tuple[int, DraftCard, int]] = []  # (card id, draft card, deck id)
+            for done, it in enumerate(items, 1):
+                note = it.note
+                ntid = notetype_id(note.notetype)
+                if it.action == "new":
+                    nid = next_note
+                    next_note += 1
+                    note_rows.append((nid, note.guid, ntid, json.dumps(note.fields, ensure_ascii=False),
+                                      _tags_to_db(note.tags), note.source or "",
+                                      render.plain_text(note.fields[0])[:500], now_ms, now_ms))
+                    by_ord = {c.ord: c for c in (note.cards or [])}
+                    for o in sorted(set(it.ords) | set(by_ord)):
+                        dc = by_ord.get(o)
+                        did = deck_id(dc.deck if dc is not None and dc.deck else note.deck)
+                        cid = next_card
+                        next_card += 1
+                        pos = position
+                        position += 1
+                        if dc is not None and dc.position is not None:
+                            pos = dc.position
+                        card_rows.append((cid, nid, o, did, pos, int(bool(dc and dc.suspended)),
+                                          int(dc.flag) if dc else 0))
+                        if dc is not None and (dc.reviews or dc.state != CardState.NEW or dc.buried):
+                            sched_cards.append((cid, dc, did))
+                    result.new += 1
+                else:
+                    nid = it.note_id
+                    if it.action == "update":
+                        conn.execute(
+                            "UPDATE note SET fields = ?, tags = ?, source = ?, sort_field = ?, modified_ms = ? "
+                            "WHERE id = ?",
+                            (json.dumps(note.fields, ensure_ascii=False), _tags_to_db(note.tags), note.source or "",
+                             render.plain_text(note.fields[0])[:500], now_ms, nid))
+                        result.updated += 1
+                    else:
+                        result.unchanged += 1
+                    have = {o: (cid, d) for cid, o, d in
+                            conn.execute("SELECT id, ord, deck_id FROM card WHERE note_id = ?", (nid,))}
+                    by_ord = {c.ord: c for c in (note.cards or [])}
+                    for o in sorted(set(it.ords) | set(by_ord)):
+                        dc = by_ord.get(o)
+                        if o in have:
+                            if dc is not None and (dc.reviews or dc.state != CardState.NEW):
+                                sched_cards.append((have[o][0], dc, have[o][1]))
+                            continue
+                        did = deck_id(dc.deck if dc is not None and dc.deck else note.deck)
+                        cid = next_card
+                        next_card += 1
+                        card_rows.append((cid, nid, o, did, position, int(bool(dc and dc.suspended)),
+                                          int(dc.flag) if dc else 0))
+                        position += 1
+                        if dc is not None and (dc.reviews or dc.state != CardState.NEW or dc.buried):
+                            sched_cards.append((cid, dc, did))
+                if progress and (done % 2000 == 0 or done == total):
+                    progress(done, total)
+            conn.executemany(
+                "INSERT INTO note (id, guid, notetype_id, fields, tags, source, sort_field, created_ms, modified_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", note_rows)
+            conn.executemany(
+                "INSERT INTO card (id, note_id, ord, deck_id, position, suspended, flag) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                card_rows)
+            result.reviews_added = _apply_scheduling(col, conn, sched_cards, review_rows, now_ms)
+            for it in items:
+                d = it.note.deck
+                if d not in result.decks:
+                    result.decks.append(d)
+        col._touch()
+    except BaseException:
+        for p in written:
+            p.unlink(missing_ok=True)
+        raise
+    finally:
+        if callable(draft.cleanup):
+            draft.cleanup()
+    return result
+
+
+_STATE_FOR_KIND = {ReviewKind.LEARN: 1, ReviewKind.REVIEW: 2, ReviewKind.RELEARN: 3, ReviewKind.FILTERED: 2,
+                   ReviewKind.MANUAL: 2, ReviewKind.RESCHEDULED: 2}
+
+
+def _apply_scheduling(col: Collection, conn, sched_cards, review_rows, now_ms: int) -> int:
+    """Bring review rows and baselines for cards whose file carries scheduling. Returns reviews added."""
+    if not sched_cards:
+        return 0
+    today = col.today(utc_now())
+    added = 0
+    for cid, dc, did in sched_cards:
+        guid, o = conn.execute("SELECT n.guid, c.ord FROM card c JOIN note n ON n.id = c.note_id WHERE c.id = ?",
+                               (cid,)).fetchone()
+        rows = [(r.id, cid, guid, o, did, r.time_ms, int(r.rating), int(r.kind), _STATE_FOR_KIND[ReviewKind(r.kind)],
+                 max(0, min(int(r.duration_ms or 0), 60_000)), r.interval_s) for r in dc.reviews]
+        before = conn.total_changes
+        conn.executemany("INSERT OR IGNORE INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, "
+                         "state_before, duration_ms, interval_s) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        added += conn.total_changes - before
+        review_rows.extend(rows)
+        base = _baseline(dc, col.deck_options(did), cid)
+        if base is None:
+            continue
+        s, t = base
+        file_ids = {r.id for r in dc.reviews}
+        local_times = [tm for (rid, tm) in conn.execute(
+            "SELECT id, time_ms FROM review WHERE card_id = ? AND kind IN (0, 1, 2, 3) AND rating > 0", (cid,))
+            if rid not in file_ids]
+        if local_times and max(local_times) > t:
+            continue  # the learner studied this card here after the file was made: keep local progress
+        baseline = {**s.to_dict(), "t": t}
+        conn.execute("UPDATE card SET baseline = ?, state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
+                     "last_review_ms = ?, reps = ?, lapses = ?, suspended = ?, flag = ?, buried_until = ? "
+                     "WHERE id = ?",
+                     (json.dumps(baseline), int(s.state), s.step, s.stability, s.difficulty, s.due_ms,
+                      s.last_review_ms, s.reps, s.lapses, int(dc.suspended), int(dc.flag),
+                      today + 1 if dc.buried else 0, cid))
+    return added
+
+
+def import_file(col: Collection, path: str | os.PathLike, deck: str | None = None,
+                progress: Progress | None = None, backup: bool = True) -> ImportResult:
+    """parse + plan + apply, with an automatic backup first (the CLI's ``import`` and the GUI)."""
+    draft = parse(path)
+    try:
+        p = plan(col, draft, deck)
+        if backup:
+            col.backup()
+        return apply(col, p, progress)
+    finally:
+        if callable(draft.cleanup):
+            draft.cleanup()

@@ -1,0 +1,472 @@
+"""The study queue and the study actions (answer, bury, suspend, flag, undo), Anki v3 semantics.
+
+Queue for a deck and its subdecks at ``now``:
+
+1. learning / relearning cards due now (by due time);
+2. review cards due by the end of the study day, and new cards in deck order (the order they were
+   added), new cards spread evenly among the reviews so neither starves;
+3. only when nothing else is left: learning cards due within the next 20 minutes (learn ahead).
+
+The card just answered is never shown again straight away if another card is available. Limits:
+each deck's own new/review limits apply to its cards, capped by the limits of every ancestor up to
+(and including) the deck being studied; what was studied today (from the review log) counts against
+them. With "bury siblings", only one card per note is gathered, and answering a card buries its new
+and review siblings until the next study day.
+
+The queue lives in memory (so the next card costs microseconds) and is rebuilt when the study day
+changes, when this collection object was written through another path, or when another connection
+(the CLI, an import thread) committed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flashcards import scheduling
+from flashcards.drafts import CardState, ReviewKind, review_id
+from flashcards.scheduling import SchedState
+from flashcards.timeutil import day_bounds, from_ms, local_tz, require_utc, study_day, to_ms
+
+LEARN_AHEAD_MS = 20 * 60 * 1000
+MAX_DURATION_MS = 60_000
+_KIND_FOR_STATE = {CardState.NEW: ReviewKind.LEARN, CardState.LEARNING: ReviewKind.LEARN,
+                   CardState.REVIEW: ReviewKind.REVIEW, CardState.RELEARNING: ReviewKind.RELEARN}
+
+
+@dataclass
+class StudyCard:
+    """The card to show. ``front``/``back`` (sanitised HTML) are rendered on first access."""
+
+    card_id: int
+    note_id: int
+    state: int
+    deck_id: int
+    _col: object = field(repr=False, default=None)
+    _rendered: object = field(repr=False, default=None)
+
+    @property
+    def rendered(self):
+        if self._rendered is None:
+            self._rendered = self._col.render(self.card_id)
+        return self._rendered
+
+    @property
+    def front(self) -> str:
+        return self.rendered.front
+
+    @property
+    def back(self) -> str:
+        return self.rendered.back
+
+    @property
+    def deck_name(self) -> str:
+        return self._col.deck_names().get(self.deck_id, "")
+
+
+@dataclass
+class _Gathered:
+    learning: list  # heap of (due_ms, card_id, note_id, deck_id, state)
+    main: deque  # (kind, card_id, note_id, deck_id)  kind 0 new, 2 review
+    new: int
+    review: int
+
+
+def _done_today(col, deck_ids: list[int], day_start_ms: int) -> tuple[dict, dict]:
+    """New cards introduced and review cards answered today, per deck, from the review log."""
+    new, rev = {}, {}
+    marks = ",".join("?" * len(deck_ids))
+    for did, state_before, n in col._sql(
+            f"SELECT deck_id, state_before, COUNT(DISTINCT card_id) FROM review WHERE id >= ? "
+            f"AND deck_id IN ({marks}) AND kind IN (0, 1, 2, 3) AND rating > 0 "
+            f"AND state_before IN (0, 2) GROUP BY deck_id, state_before",
+            [day_start_ms << 20, *deck_ids]):
+        (new if state_before == 0 else rev)[did] = n
+    return new, rev
+
+
+def _ancestors_within(name: str, root: str, by_name: dict[str, int]) -> list[int]:
+    out = []
+    while name != root and "::" in name:
+        name = name.rsplit("::", 1)[0]
+        if name in by_name:
+            out.append(by_name[name])
+        if name == root:
+            break
+    return out
+
+
+def gather(col, deck_id: int, now: datetime, count_only: bool = False) -> _Gathered:
+    """Build the queue (or only its counts) for a deck and its subdecks at ``now``."""
+    now_ms = to_ms(now)
+    tz = local_tz()
+    rollover = col.rollover_hour
+    today = study_day(now, rollover, tz).toordinal()
+    start, end = day_bounds(now, rollover, tz)
+    start_ms, end_ms = to_ms(start), to_ms(end)
+    names = col.deck_names()
+    ids = col.subtree_ids(deck_id)
+    ids.sort(key=lambda d: names[d].split("::"))
+    by_name = {names[d]: d for d in ids}
+    root = names[deck_id]
+    done_new, done_rev = _done_today(col, ids, start_ms)
+    rem_new, rem_rev = {}, {}
+    bury = {}
+    for d in ids:
+        o = col.deck_options(d)
+        rem_new[d] = max(0, o.new_per_day - done_new.get(d, 0))
+        rem_rev[d] = max(0, o.reviews_per_day - done_rev.get(d, 0))
+        bury[d] = o.bury_siblings
+    marks = ",".join("?" * len(ids))
+    learning = []
+    for cid, due, nid, did, st in col._sql(
+            f"SELECT id, due_ms, note_id, deck_id, state FROM card WHERE deck_id IN ({marks}) "
+            f"AND state IN (1, 3) AND suspended = 0 AND buried_until <= ? AND due_ms < ?",
+            [*ids, today, max(end_ms, now_ms + LEARN_AHEAD_MS)]):
+        learning.append((due, cid, nid, did, st))
+    heapq.heapify(learning)
+    seen_notes = {x[2] for x in learning}
+    reviews: list = []
+    news: list = []
+    for d in ids:
+        anc = _ancestors_within(names[d], root, by_name)
+        for kind, rem, sql in (
+                (2, rem_rev, "SELECT id, note_id, due_ms FROM card WHERE deck_id = ? AND state = 2 AND suspended = 0 "
+                             "AND buried_until <= ? AND due_ms < ? ORDER BY due_ms, id LIMIT ?"),
+                (0, rem_new, "SELECT id, note_id, position FROM card WHERE deck_id = ? AND state = 0 "
+                             "AND suspended = 0 AND buried_until <= ? AND ? ORDER BY position, id LIMIT ?")):
+            cap = min([rem[d]] + [rem[a] for a in anc])
+            if cap <= 0:
+                continue
+            taken = 0
+            # Ask for a few more rows than the cap: sibling de-duplication may drop some.
+            for cid, nid, order in col._sql(sql, (d, today, end_ms if kind == 2 else 1, cap * 2 + 10)):
+                if taken >= cap:
+                    break
+                if bury[d] and nid in seen_notes:
+                    continue
+                seen_notes.add(nid)
+                (reviews if kind == 2 else news).append((order, kind, cid, nid, d))
+                taken += 1
+            rem[d] -= taken
+            for a in anc:
+                rem[a] -= taken
+    reviews.sort(key=lambda x: (x[0], x[2]))
+    if count_only:
+        return _Gathered(learning, deque(), len(news), len(reviews))
+    main: deque = deque()
+    # Spread new cards evenly among reviews.
+    if news and reviews:
+        step = (len(reviews) + len(news)) / len(news)
+        slots = {int(i * step) for i in range(len(news))}
+        ri = ni = 0
+        for i in range(len(reviews) + len(news)):
+            if (i in slots and ni < len(news)) or ri >= len(reviews):
+                x = news[ni]
+                ni += 1
+            else:
+                x = reviews[ri]
+                ri += 1
+            main.append((x[1], x[2], x[3], x[4]))
+    else:
+        main.extend((x[1], x[2], x[3], x[4]) for x in (reviews or news))
+    return _Gathered(learning, main, len(news), len(reviews))
+
+
+def due_counts(col, deck_id: int, now: datetime) -> tuple[int, int, int]:
+    """(new, learning, review) due now for a deck and its subdecks, limits applied."""
+    g = gather(col, deck_id, require_utc(now), count_only=True)
+    now_ms = to_ms(now)
+    lrn = sum(1 for x in g.learning if x[0] <= now_ms + LEARN_AHEAD_MS)
+    return g.new, lrn, g.review
+
+
+class StudySession:
+    """Studying one deck (and its subdecks): next card, answer, bury, suspend, flag, undo."""
+
+    def __init__(self, col, deck_id: int):
+        self.col = col
+        self.deck_id = deck_id
+        self._q: _Gathered | None = None
+        self._built_day: int | None = None
+        self._built_mut = -1
+        self._skip: set[int] = set()
+        self._last_answered: int | None = None
+        self._front: int | None = None  # a card put back by undo, shown next
+        self._undo: list[tuple] = []
+
+    # ---------------------------------------------------------------- queue
+
+    def _ensure(self, now: datetime) -> _Gathered:
+        col = self.col
+        changed = col.data_version_changed()
+        day = col.today(now)
+        if self._q is None or changed or day != self._built_day or col.mutations != self._built_mut:
+            self._q = gather(col, self.deck_id, now)
+            self._built_day = day
+            self._built_mut = col.mutations
+            self._skip.clear()
+        return self._q
+
+    def invalidate(self) -> None:
+        """Force a rebuild on the next call (after edits made elsewhere)."""
+        self._q = None
+
+    def _pop_learning_due(self, q: _Gathered, limit_ms: int, avoid: int | None):
+        """The first learning card due by ``limit_ms`` (not ``avoid`` if another qualifies)."""
+        while q.learning and q.learning[0][1] in self._skip:
+            heapq.heappop(q.learning)
+        if not q.learning or q.learning[0][0] > limit_ms:
+            return None
+        top = q.learning[0]
+        if top[1] == avoid:
+            others = [x for x in q.learning if x[1] != avoid and x[1] not in self._skip and x[0] <= limit_ms]
+            if others:
+                return min(others)
+        return top
+
+    def next_card(self, now: datetime | None = None) -> StudyCard | None:
+        """The card to show now, or None when nothing is due (see :meth:`next_due`)."""
+        from flashcards.timeutil import utc_now
+
+        now = require_utc(now or utc_now())
+        q = self._ensure(now)
+        now_ms = to_ms(now)
+        if self._front is not None:
+            cid = self._front
+            c = self.col.card_columns(cid)
+            return StudyCard(cid, c["note_id"], c["state"], c["deck_id"], self.col)
+        avoid = self._last_answered
+        lrn = self._pop_learning_due(q, now_ms, avoid)
+        if lrn is not None and not (lrn[1] == avoid and self._main_head(q) is not None):
+            return StudyCard(lrn[1], lrn[2], lrn[4], lrn[3], self.col)
+        head = self._main_head(q)
+        if head is not None:
+            return StudyCard(head[1], head[2], head[0], head[3], self.col)
+        if lrn is not None:
+            return StudyCard(lrn[1], lrn[2], lrn[4], lrn[3], self.col)
+        ahead = self._pop_learning_due(q, now_ms + LEARN_AHEAD_MS, avoid)
+        if ahead is not None:
+            return StudyCard(ahead[1], ahead[2], ahead[4], ahead[3], self.col)
+        return None
+
+    def _main_head(self, q: _Gathered):
+        while q.main and q.main[0][1] in self._skip:
+            k = q.main.popleft()
+            if k[0] == 0:
+                q.new -= 1
+            else:
+                q.review -= 1
+        return q.main[0] if q.main else None
+
+    def counts(self, now: datetime | None = None) -> tuple[int, int, int]:
+        """Cards left now: (new, learning, review)."""
+        from flashcards.timeutil import utc_now
+
+        now = require_utc(now or utc_now())
+        q = self._ensure(now)
+        self._main_head(q)
+        limit = to_ms(now) + LEARN_AHEAD_MS
+        lrn = sum(1 for x in q.learning if x[0] <= limit and x[1] not in self._skip)
+        return max(q.new, 0), lrn, max(q.review, 0)
+
+    def next_due(self, now: datetime | None = None) -> datetime | None:
+        """When the next card of this deck becomes due (after the queue for now is empty)."""
+        from flashcards.timeutil import utc_now
+
+        now = require_utc(now or utc_now())
+        ids = self.col.subtree_ids(self.deck_id)
+        marks = ",".join("?" * len(ids))
+        row = self.col._sql(f"SELECT MIN(due_ms) FROM card WHERE deck_id IN ({marks}) AND state != 0 "
+                            f"AND suspended = 0 AND due_ms > ?", [*ids, to_ms(now)]).fetchone()
+        return from_ms(row[0]) if row and row[0] is not None else None
+
+    # ---------------------------------------------------------------- answering
+
+    def _card_state(self, card_id: int):
+        row = self.col._sql(
+            "SELECT c.state, c.step, c.stability, c.difficulty, c.due_ms, c.last_review_ms, c.reps, c.lapses, "
+            "c.deck_id, c.note_id, c.ord, c.suspended, n.guid FROM card c JOIN note n ON n.id = c.note_id "
+            "WHERE c.id = ?", (card_id,)).fetchone()
+        if row is None:
+            from flashcards.errors import FlashcardsError
+
+            raise FlashcardsError(f"no card with id {card_id}")
+        return SchedState(*row[:8]), row[8], row[9], row[10], row[11], row[12]
+
+    def intervals(self, card_id: int, now: datetime | None = None) -> dict[int, int]:
+        """Seconds until due for each rating 1-4 — exactly what answering would apply."""
+        from flashcards.timeutil import utc_now
+
+        now_ms = to_ms(require_utc(now or utc_now()))
+        s, deck_id, *_ = self._card_state(card_id)
+        now_ms = max(now_ms, (s.last_review_ms or 0) + 1)
+        return scheduling.preview(s, now_ms, self.col.deck_options(deck_id), card_id)
+
+    def answer(self, card_id: int, rating: int, now: datetime | None = None, duration_ms: int = 0) -> SchedState:
+        """Record an answer: one transaction appends the review and updates the card (and buries
+        siblings / handles leeches as the deck says). Returns the card's new scheduling state."""
+        from flashcards.timeutil import utc_now
+
+        if rating not in scheduling.RATINGS:
+            raise ValueError(f"rating must be 1-4, not {rating!r}")
+        now = require_utc(now or utc_now())
+        col = self.col
+        self._ensure(now)
+        now_ms = to_ms(now)
+        before, deck_id, note_id, ord_, suspended, guid = self._card_state(card_id)
+        # Answers of one card are strictly time-ordered (replay sorts by id = time).
+        now_ms = max(now_ms, (before.last_review_ms or 0) + 1)
+        opts = col.deck_options(deck_id)
+        after = scheduling.answer(before, rating, now_ms, opts, card_id)
+        today = col.today(now)
+        undo: dict = {"s": before.to_dict(), "susp": suspended}
+        siblings: list[tuple[int, int]] = []
+        if opts.bury_siblings:
+            siblings = col._sql("SELECT id, buried_until FROM card WHERE note_id = ? AND id != ? "
+                                "AND state IN (0, 2) AND buried_until <= ?", (note_id, card_id, today)).fetchall()
+            if siblings:
+                undo["sib"] = siblings
+        leech = (after.lapses > before.lapses and after.lapses >= opts.leech_threshold
+                 and (after.lapses - opts.leech_threshold) % max(1, opts.leech_threshold // 2) == 0)
+        tagged = False
+        if leech:
+            tags = col._sql("SELECT tags FROM note WHERE id = ?", (note_id,)).fetchone()[0]
+            tagged = " leech " not in tags
+            undo["leech"] = tagged
+        rid = review_id(now_ms)
+        with col.db.atomic():
+            col._sql("INSERT INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, "
+                     "state_before, duration_ms, interval_s, undo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                     (rid, card_id, guid, ord_, deck_id, now_ms, rating, int(_KIND_FOR_STATE[CardState(before.state)]),
+                      int(before.state), max(0, min(int(duration_ms), MAX_DURATION_MS)),
+                      (after.due_ms - now_ms) // 1000, json.dumps(undo, separators=(",", ":"))))
+            col._sql("UPDATE card SET state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
+                     "last_review_ms = ?, reps = ?, lapses = ? WHERE id = ?",
+                     (int(after.state), after.step, after.stability, after.difficulty, after.due_ms, now_ms,
+                      after.reps, after.lapses, card_id))
+            if siblings:
+                col.db.connection().executemany("UPDATE card SET buried_until = ? WHERE id = ?",
+                                                [(today + 1, sid) for sid, _ in siblings])
+            if leech:
+                if tagged:
+                    col.add_tag(note_id, "leech")
+                if opts.leech_action == "suspend":
+                    col._sql("UPDATE card SET suspended = 1 WHERE id = ?", (card_id,))
+        self._undo.append(("answer", card_id, rid))
+        self._after_change(card_id, now_ms, after, [sid for sid, _ in siblings],
+                           removed=leech and opts.leech_action == "suspend")
+        return after
+
+    def _after_change(self, card_id: int, now_ms: int, after: SchedState | None, buried: list[int],
+                      removed: bool = False) -> None:
+        """Keep the in-memory queue in step with a write we made ourselves."""
+        q = self._q
+        self._front = None
+        self._last_answered = card_id
+        if q is None:
+            return
+        # Pop the card from wherever it sat; re-add it as learning if it is due again today.
+        if q.main and q.main[0][1] == card_id:
+            k = q.main.popleft()
+            if k[0] == 0:
+                q.new -= 1
+            else:
+                q.review -= 1
+        else:
+            for i, k in enumerate(q.main):
+                if k[1] == card_id:
+                    del q.main[i]
+                    if k[0] == 0:
+                        q.new -= 1
+                    else:
+                        q.review -= 1
+                    break
+        q.learning = [x for x in q.learning if x[1] != card_id]
+        heapq.heapify(q.learning)
+        if after is not None and not removed and after.state in (CardState.LEARNING, CardState.RELEARNING):
+            _, end = day_bounds(from_ms(now_ms), self.col.rollover_hour, local_tz())
+            if after.due_ms < max(to_ms(end), now_ms + LEARN_AHEAD_MS):
+                c = self.col.card_columns(card_id)
+                heapq.heappush(q.learning, (after.due_ms, card_id, c["note_id"], c["deck_id"], int(after.state)))
+        self._skip.update(buried)
+        self._built_mut = self.col.mutations
+
+    def bury(self, card_id: int, now: datetime | None = None) -> None:
+        """Hide a card until the next study day (undoable)."""
+        from flashcards.timeutil import utc_now
+
+        now = require_utc(now or utc_now())
+        c = self.col.card_columns(card_id)
+        self.col.set_card_columns(card_id, buried_until=self.col.today(now) + 1)
+        self._undo.append(("bury", card_id, c["buried_until"]))
+        self._drop(card_id, now)
+
+    def suspend(self, card_id: int, now: datetime | None = None) -> None:
+        """Suspend a card (undoable)."""
+        from flashcards.timeutil import utc_now
+
+        now = require_utc(now or utc_now())
+        c = self.col.card_columns(card_id)
+        self.col.set_card_columns(card_id, suspended=1)
+        self._undo.append(("suspend", card_id, c["suspended"]))
+        self._drop(card_id, now)
+
+    def set_flag(self, card_id: int, flag: int) -> None:
+        """Set a card's flag (0 none, 1-7 colours; undoable). The card stays in the queue."""
+        if not 0 <= int(flag) <= 7:
+            raise ValueError("flag must be 0-7")
+        c = self.col.card_columns(card_id)
+        self.col.set_card_columns(card_id, flag=int(flag))
+        self._undo.append(("flag", card_id, c["flag"]))
+        self._built_mut = self.col.mutations
+
+    def _drop(self, card_id: int, now: datetime) -> None:
+        self._skip.add(card_id)
+        if self._front == card_id:
+            self._front = None
+        self._built_mut = self.col.mutations
+
+    def can_undo(self) -> bool:
+        """Whether there is a study action to undo in this session."""
+        return bool(self._undo)
+
+    def undo(self) -> int | None:
+        """Undo the last study action of this session (repeatable). Returns the card to show again."""
+        if not self._undo:
+            return None
+        action, card_id, value = self._undo.pop()
+        col = self.col
+        if action == "answer":
+            row = col._sql("SELECT undo FROM review WHERE id = ?", (value,)).fetchone()
+            if row is None:  # removed elsewhere (e.g. a restore): nothing left to undo
+                self.invalidate()
+                return None
+            undo = json.loads(row[0])
+            s = SchedState.from_dict(undo["s"])
+            note_id = col.card_columns(card_id)["note_id"]
+            with col.db.atomic():
+                col._sql("DELETE FROM review WHERE id = ?", (value,))
+                col._write_state(card_id, s)
+                col._sql("UPDATE card SET suspended = ? WHERE id = ?", (undo["susp"], card_id))
+                if undo.get("sib"):
+                    col.db.connection().executemany("UPDATE card SET buried_until = ? WHERE id = ?",
+                                                    [(bu, sid) for sid, bu in undo["sib"]])
+                if undo.get("leech"):
+                    col.remove_tag(note_id, "leech")
+            col._touch()
+        elif action == "bury":
+            col.set_card_columns(card_id, buried_until=value)
+        elif action == "suspend":
+            col.set_card_columns(card_id, suspended=value)
+        elif action == "flag":
+            col.set_card_columns(card_id, flag=value)
+            self._built_mut = col.mutations
+            return card_id
+        self._q = None
+        self._front = card_id
+        self._last_answered = None
+        return card_id
