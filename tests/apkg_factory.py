@@ -79,7 +79,9 @@ def _custom_config(col: Collection, params: list[float]) -> int:
     return conf
 
 
-def build_collection(col_path: Path, media_dir_src: Path, *, fsrs_params: list[float] = FSRS_PARAMS_6) -> dict:
+def build_collection(
+    col_path: Path, media_dir_src: Path, *, fsrs_params: list[float] = FSRS_PARAMS_6
+) -> dict:
     """Create an Anki collection with the standard test content; returns labels -> guids.
 
     Content: decks ``Lang`` > ``Lang::French`` and ``Misc`` (custom options), a filtered deck; note
@@ -111,11 +113,19 @@ def build_collection(col_path: Path, media_dir_src: Path, *, fsrs_params: list[f
             return label, note
 
         notes = [
-            add("basic", "Basic", {"Front": 'bonjour <img src="a.png">', "Back": "hello"}, french, ["fr", "greet"]),
+            add(
+                "basic",
+                "Basic",
+                {"Front": 'bonjour <img src="a.png">', "Back": "hello"},
+                french,
+                ["fr", "greet"],
+            ),
             add("reversed", "Basic (and reversed card)", {"Front": "chat", "Back": "cat"}, french, ["fr"]),
             add("cloze", "Cloze", {"Text": "{{c1::Paris}} is in {{c2::France}}", "Back Extra": ""}, misc),
             add("vocab", vocab, {"Word": "Haus", "Meaning": "house", "Example": "Das Haus"}, misc, ["de"]),
-            add("missing", "Basic", {"Front": 'see <img src="missing.jpg">', "Back": "[sound:gone.mp3]"}, misc),
+            add(
+                "missing", "Basic", {"Front": 'see <img src="missing.jpg">', "Back": "[sound:gone.mp3]"}, misc
+            ),
         ]
         guids = {label: n.guid for label, n in notes}
         nid = {label: n.id for label, n in notes}
@@ -170,7 +180,9 @@ def _set_scheduling(col: Collection, nid: dict[str, int]) -> None:
     c1 = card_id(col, nid["cloze"], 0)
     c2 = card_id(col, nid["cloze"], 1)
     col.db.execute("update cards set type=0, queue=-3, due=3 where id=?", c1)  # buried by the user
-    col.db.execute("update cards set type=0, queue=0, due=5, flags=3 where id=?", c2)  # new, red+orange? flag 3
+    col.db.execute(
+        "update cards set type=0, queue=0, due=5, flags=3 where id=?", c2
+    )  # new, red+orange? flag 3
     v1 = card_id(col, nid["vocab"], 0)
     v2 = card_id(col, nid["vocab"], 1)
     # In the filtered deck: original deck Misc, original due day 120.
@@ -248,3 +260,45 @@ def rezip(src: Path, dst: Path, replace: dict[str, bytes | None], *, compression
             if data is not None:
                 zout.writestr(name, data)
     return dst
+
+
+def edit_collection(src: Path, dst: Path, edit, *, extra: dict[str, bytes | None] | None = None) -> Path:
+    """Copy package ``src`` to ``dst`` after running ``edit(sqlite3 connection)`` on its collection
+    (decompressed and recompressed with zstd for the newest layout); ``extra`` replaces members."""
+    import sqlite3
+    import tempfile
+
+    import zstandard
+
+    with zipfile.ZipFile(src) as z:
+        names = z.namelist()
+        member = next(
+            n for n in ("collection.anki21b", "collection.anki21", "collection.anki2") if n in names
+        )
+        data = z.read(member)
+    if member.endswith("b"):
+        data = zstandard.ZstdDecompressor().stream_reader(data).read()
+    with tempfile.TemporaryDirectory() as d:
+        db = Path(d) / "c.db"
+        db.write_bytes(data)
+        conn = sqlite3.connect(db)
+        conn.create_collation("unicase", lambda a, b: (a.lower() > b.lower()) - (a.lower() < b.lower()))
+        edit(conn)
+        conn.commit()
+        conn.close()
+        data = db.read_bytes()
+    if member.endswith("b"):
+        data = zstandard.ZstdCompressor().compress(data)
+    return rezip(src, dst, {member: data, **(extra or {})})
+
+
+def zstd(data: bytes) -> bytes:
+    """zstd-compress ``data`` as Anki does (a stream: no content size in the frame)."""
+    import io
+
+    import zstandard
+
+    out = io.BytesIO()
+    with zstandard.ZstdCompressor().stream_writer(out, closefd=False) as w:
+        w.write(data)
+    return out.getvalue()

@@ -168,7 +168,9 @@ class Package:
     def extract_collection(self, dst: Path) -> None:
         """Write the (decompressed) SQLite collection to ``dst``."""
         with open(dst, "wb") as f:
-            self._copy(self.member, f, compressed=self.zstd)
+            n = self._copy(self.member, f, compressed=self.zstd)
+        if n == 0:  # e.g. a zstd stream cut short: zstandard yields nothing rather than an error
+            raise PackageError(f"damaged package: {self.member} is empty")
 
     def media_entries(self) -> list[MediaEntry]:
         """The media files listed in the package's media map (none when it has no ``media``)."""

@@ -41,9 +41,10 @@ from flashcards.drafts import (
     ReviewKind,
     review_id,
 )
-from flashcards.errors import ImportFailed
+from flashcards.errors import FlashcardsError, ImportFailed
 from flashcards.importers.anki_collection import CollectionError, DeckConfig, Reader, connect
 from flashcards.importers.anki_package import Budget, Package, PackageError, safe_media_name, unique_name
+from flashcards.options import DeckOptions
 
 DAY_S = 86400
 MAX_FIELD_BYTES = 1_000_000
@@ -167,7 +168,9 @@ def _rewrite_references(draft: Draft, renames: dict[str, str]) -> None:
         return f'{m.group("pre")}"{new}"'
 
     for note in draft.notes:
-        note.fields = [_REF.sub(replace, f) if ("src" in f or "[sound:" in f or "data" in f) else f for f in note.fields]
+        note.fields = [
+            _REF.sub(replace, f) if ("src" in f or "[sound:" in f or "data" in f) else f for f in note.fields
+        ]
 
 
 def _warn_missing_media(draft: Draft) -> None:
@@ -186,7 +189,9 @@ def _warn_missing_media(draft: Draft) -> None:
     if missing:
         names = list(missing)
         shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-        draft.warnings.append(f"{len(names)} media file(s) referenced by notes are not in the package: {shown}")
+        draft.warnings.append(
+            f"{len(names)} media file(s) referenced by notes are not in the package: {shown}"
+        )
 
 
 # ---------------------------------------------------------------------------- collection
@@ -244,7 +249,10 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
         elif len(fields) > len(nt.fields):
             if any(fields[len(nt.fields) :]):
                 draft.skipped.append(
-                    (index, f"note {guid!r} has {len(fields)} fields, its note type {nt.name!r} {len(nt.fields)}")
+                    (
+                        index,
+                        f"note {guid!r} has {len(fields)} fields, its note type {nt.name!r} {len(nt.fields)}",
+                    )
                 )
                 continue
             del fields[len(nt.fields) :]
@@ -264,8 +272,14 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
             if note_deck is None:
                 note_deck = name
             used_decks.add(name)
-            card, bad = _card(row, name, guid, reader.crt, configs.get(home_deck.config_id) if home_deck else None,
-                              reviews_by_card.get(row[0], ()))
+            card, bad = _card(
+                row,
+                name,
+                guid,
+                reader.crt,
+                configs.get(home_deck.config_id) if home_deck else None,
+                reviews_by_card.get(row[0], ()),
+            )
             odd_rows += bad
             cards.append(card)
         for card in cards:
@@ -311,8 +325,8 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
         name = deck_name[did]
         if d.filtered or (did == 1 and name not in used_decks) or name in names:
             continue
-        names[name] = DraftDeck(name=name, options=_options(configs.get(d.config_id), d.desired_retention),
-                                description=d.description)
+        options = _options(configs.get(d.config_id), d.desired_retention, draft.warnings, name)
+        names[name] = DraftDeck(name=name, options=options, description=d.description)
     if "Default" in used_decks and "Default" not in names:
         names["Default"] = DraftDeck(name="Default")
     draft.decks = list(names.values())
@@ -331,7 +345,9 @@ def _snippet(value: str) -> str:
 _KINDS = {k.value: k for k in ReviewKind}
 
 
-def _card(row: tuple, deck: str, guid: str, crt: int, config: DeckConfig | None, revlog) -> tuple[DraftCard, int]:
+def _card(
+    row: tuple, deck: str, guid: str, crt: int, config: DeckConfig | None, revlog
+) -> tuple[DraftCard, int]:
     """One card row -> DraftCard; also returns how many of its review rows were unusable."""
     _cid, _nid, _did, ord_, ctype, queue, due, _ivl, left, odue, odid, flags, data = row
     if odid:
@@ -352,7 +368,9 @@ def _card(row: tuple, deck: str, guid: str, crt: int, config: DeckConfig | None,
     else:
         # (Re)learning: epoch seconds for steps within a day, a day number for interday steps.
         card.due_ms = due * 1000 if due > _EPOCH_SECONDS_FLOOR else (crt + due * DAY_S) * 1000
-        steps = (config.learn_steps if state == CardState.LEARNING else config.relearn_steps) if config else []
+        steps = (
+            (config.learn_steps if state == CardState.LEARNING else config.relearn_steps) if config else []
+        )
         remaining = left % 1000  # Anki: steps left to graduate (the thousands count today's steps)
         card.step = min(max(len(steps) - remaining, 0), max(len(steps) - 1, 0))
 
@@ -418,7 +436,11 @@ def fsrs21(params: list[float]) -> list[float] | None:
     return None
 
 
-def _options(config: DeckConfig | None, deck_retention: float | None) -> dict | None:
+def _options(
+    config: DeckConfig | None, deck_retention: float | None, warnings: list[str], deck: str
+) -> dict | None:
+    """Deck options in :class:`DeckOptions` keys; values our options refuse are left out (the deck
+    keeps our default for them) and named in a warning."""
     if config is None:
         return None
     options: dict = {
@@ -429,9 +451,23 @@ def _options(config: DeckConfig | None, deck_retention: float | None) -> dict | 
         "maximum_interval": config.maximum_interval,
         "bury_siblings": config.bury,
         "leech_threshold": config.leech_threshold,
-        "leech_action": None if config.leech_suspend is None else ("suspend" if config.leech_suspend else "tag"),
+        "leech_action": None
+        if config.leech_suspend is None
+        else ("suspend" if config.leech_suspend else "tag"),
         "desired_retention": deck_retention if deck_retention is not None else config.desired_retention,
     }
     options = {k: v for k, v in options.items() if v is not None}
     options["fsrs_parameters"] = fsrs21(config.fsrs_params)
+    refused = []
+    for key in list(options):
+        try:
+            DeckOptions.from_dict({key: options[key]}).validated()
+        except FlashcardsError:
+            refused.append(key)
+            if key == "fsrs_parameters":
+                options[key] = None
+            else:
+                del options[key]
+    if refused:
+        warnings.append(f"deck {deck!r}: option(s) out of range kept at their defaults: {', '.join(refused)}")
     return options
