@@ -480,7 +480,7 @@ def advise_retention(
     reviews: Iterable[Review] | None = None,
     retentions: Sequence[float] = RETENTION_GRID,
     seeds: Sequence[int] = (1, 2, 3),
-    max_simulated_cards: int = 5000,
+    max_simulated_cards: int = 3000,
 ) -> RetentionAdvice:
     """Simulate ``days`` of study of a ``deck_size``-card deck, ``new_per_day`` new cards a day, for each
     desired retention, and recommend one (see :class:`RetentionAdvice`).
@@ -549,3 +549,105 @@ def knee(points: Sequence[RetentionPoint]) -> float:
     m_lo, m_span = min(mem), (max(mem) - min(mem)) or 1.0
     best = max(points, key=lambda p: (p.memorized - m_lo) / m_span - (p.minutes_per_day - c_lo) / c_span)
     return best.desired_retention
+
+
+# --------------------------------------------------------------------------------------------------
+# a deck of the collection: what the CLI and the deck settings screen call
+
+
+@dataclass
+class OptimizationPlan:
+    """A fit for a deck (and its subdecks) or all decks, with what storing it would change.
+
+    ``change`` and the evaluations are None when nothing was fitted (too little history).
+    ``evaluation_before``/``after`` are in-sample: how well each set predicts the history it saw.
+    ``differing_decks`` counts decks in scope whose current parameters are not ``fit.previous``.
+    """
+
+    scope: str
+    deck_ids: list[int]
+    card_ids: list[int]
+    fit: FitResult
+    evaluation_before: Evaluation | None = None
+    evaluation_after: Evaluation | None = None
+    change: ScheduleChange | None = None
+    differing_decks: int = 0
+
+
+def deck_reviews(col, deck: str | None = None) -> tuple[list[int], list[int], list[tuple[int, int, int]]]:
+    """Deck ids (``deck`` and its subdecks, or all), their card ids, and those cards' answers as
+    ``(card_id, time_ms, rating)`` — the whole review log of each card, imported history included."""
+    if deck is None:
+        deck_ids = sorted(col.deck_names())
+    else:
+        deck_ids = col.subtree_ids(col.deck_id(deck))
+    card_ids = [row.card_id for row in col.search(deck=deck)]
+    reviews = [(cid, t, r) for cid in card_ids for t, r in col.card_answers(cid)]
+    return deck_ids, card_ids, reviews
+
+
+def _scheduled(state: int, due_ms: int | None, last_review_ms: int | None) -> Scheduled | None:
+    from flashcards.drafts import CardState
+
+    if state == CardState.NEW or due_ms is None:
+        return None  # a new card has no due date to move
+    interval = None
+    if state == CardState.REVIEW and last_review_ms is not None:
+        interval = (due_ms - last_review_ms) / 86_400_000
+    return Scheduled(from_ms(due_ms), interval)
+
+
+def plan_optimization(col, deck: str | None = None, *, min_items: int = MIN_TRAINING_ITEMS,
+                      tz: tzinfo | None = None) -> OptimizationPlan:
+    """Fit parameters to the history of ``deck`` (and subdecks; all decks when None) and work out what
+    storing them would change, without writing anything. ``tz`` is the learner's (default: local)."""
+    from dataclasses import replace
+
+    from flashcards.timeutil import local_tz
+
+    tz = tz or local_tz()
+    deck_ids, card_ids, reviews = deck_reviews(col, deck)
+    current_sets = [col.deck_options(d).parameters() for d in deck_ids]
+    if deck is not None:
+        current = col.deck_options(col.deck_id(deck)).parameters()
+    else:  # the set most decks use
+        current = max(set(current_sets), key=current_sets.count) if current_sets else tuple(DEFAULT_PARAMETERS)
+    fit = fit_parameters(reviews, current=current, min_items=min_items, rollover_hour=col.rollover_hour, tz=tz)
+    plan = OptimizationPlan(
+        scope=f"deck {deck!r} and its subdecks" if deck is not None else "all decks",
+        deck_ids=deck_ids, card_ids=card_ids, fit=fit,
+        differing_decks=sum(1 for p in current_sets if p != fit.previous))
+    if not fit.fitted:
+        return plan
+    plan.evaluation_before = evaluate(reviews, fit.previous)
+    plan.evaluation_after = evaluate(reviews, fit.parameters)
+    new_opts = {d: replace(col.deck_options(d), fsrs_parameters=list(fit.parameters)) for d in deck_ids}
+    before: dict[int, Scheduled] = {}
+    after: dict[int, Scheduled] = {}
+    for cid in card_ids:
+        c = col.card_columns(cid)
+        old = _scheduled(c["state"], c["due_ms"], c["last_review_ms"])
+        if old is None:
+            continue
+        s = col.replayed_state(cid, new_opts[c["deck_id"]])
+        new = _scheduled(int(s.state), s.due_ms, s.last_review_ms)
+        if new is not None:
+            before[cid], after[cid] = old, new
+    plan.change = summarize_changes(before, after, rollover_hour=col.rollover_hour, tz=tz)
+    return plan
+
+
+def apply_optimization(col, plan: OptimizationPlan, now: datetime | None = None) -> int:
+    """Store a plan's fitted parameters in every deck of its scope; the store reschedules each card by
+    replaying its history from its baseline, all in one transaction (the review log is untouched).
+    Returns the number of cards rescheduled."""
+    from dataclasses import replace
+
+    if not plan.fit.fitted:
+        raise FlashcardsError("nothing to store: " + plan.fit.message)
+    n = 0
+    with col.db.atomic():  # one transaction over all decks (each deck's own write nests inside)
+        for d in plan.deck_ids:
+            opts = replace(col.deck_options(d), fsrs_parameters=list(plan.fit.parameters))
+            n += col.set_deck_options(d, opts, now)
+    return n
