@@ -39,6 +39,7 @@ class Built:
     path: Path
     guids: dict[str, str] = field(default_factory=dict)  # our label -> note guid
     media: dict[str, bytes] = field(default_factory=dict)
+    col_path: Path | None = None  # the Anki collection it was exported from
 
 
 def _vocab_notetype(col: Collection) -> dict:
@@ -246,7 +247,34 @@ def make_package(tmp: Path, layout: str, *, colpkg: bool = False, scheduling: bo
     guids = build_collection(col_path, tmp / "media-src", **kw)
     out = tmp / ("pkg-" + layout + (".colpkg" if colpkg else ".apkg"))
     export(col_path, out, layout, colpkg=colpkg, scheduling=scheduling)
-    return Built(out, guids, {"a.png": b"\x89PNG\r\n\x1a\nfake image"})
+    return Built(out, guids, {"a.png": b"\x89PNG\r\n\x1a\nfake image"}, col_path)
+
+
+def review_in_anki(built: Built, label: str, when_s: int, *, rating: int = 3, ivl_days: int = 30) -> None:
+    """Answer the first card of note ``label`` in the Anki collection ``built`` came from (a review
+    at ``when_s`` epoch seconds, new memory state), as if the learner kept studying in Anki."""
+    col = Collection(str(built.col_path))
+    try:
+        nid = col.db.scalar("select id from notes where guid = ?", built.guids[label])
+        cid = card_id(col, nid, 0)
+        due_day = (when_s - CRT) // DAY + ivl_days
+        col.db.execute(
+            "update cards set type=2, queue=2, due=?, ivl=?, odid=0, odue=0, did=(case when odid then odid else did end),"
+            " data=? where id=?",
+            due_day,
+            ivl_days,
+            json.dumps({"s": 40.0, "d": 5.0, "lrt": when_s}),
+            cid,
+        )
+        col.db.execute(
+            "insert into revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) values (?,?,-1,?,?,10,2500,6000,1)",
+            when_s * 1000 + 11,
+            cid,
+            rating,
+            ivl_days,
+        )
+    finally:
+        col.close()
 
 
 def rezip(src: Path, dst: Path, replace: dict[str, bytes | None], *, compression=zipfile.ZIP_STORED) -> Path:

@@ -620,3 +620,169 @@ def test_zstd_multiple_frames_and_cap():
         anki_zstd.copy_decompressed(io.BytesIO(data), io.BytesIO(), 1999)
     with pytest.raises(anki_zstd.CorruptData):
         anki_zstd.copy_decompressed(io.BytesIO(b"\x28\xb5\x2f\xfd" + b"\xff" * 20), io.BytesIO(), 100)
+
+
+# --------------------------------------------------------------------------- end to end: pipeline + CLI
+
+
+def _counts(col):
+    return tuple(col._sql(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("note", "card", "review"))
+
+
+def _card(col, guid, ord_=0):
+    cur = col._sql(
+        "SELECT c.* FROM card c JOIN note n ON n.id = c.note_id WHERE n.guid = ? AND c.ord = ?", (guid, ord_)
+    )
+    return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+
+
+@pytest.fixture
+def col(tmp_path):
+    from flashcards.collection import Collection
+
+    c = Collection.open(tmp_path / "data")
+    yield c
+    c.close()
+
+
+@pytest.mark.parametrize("key", [("anki21b", False), ("anki21", True), ("anki2", False)], ids=str)
+def test_import_through_pipeline(packages, key, col, private_tmp):
+    from flashcards import importing
+
+    built = packages[key]
+    g = built.guids
+    result = importing.import_file(col, built.path, backup=False)
+    assert (result.new, result.updated, result.unchanged, result.skipped) == (5, 0, 0, [])
+    assert result.reviews_added == 9 and result.media_added == 1
+    assert _counts(col) == (5, 8, 9)
+    assert (col.media_dir / "a.png").read_bytes() == built.media["a.png"]
+    assert any("missing.jpg" in w for w in result.warnings)
+    assert leftovers(private_tmp) == []  # the extracted media were cleaned up
+
+    basic = _card(col, g["basic"])
+    assert (basic["state"], basic["stability"], basic["difficulty"], basic["due_ms"]) == (
+        CardState.REVIEW,
+        12.5,
+        5.25,
+        (CRT + 100 * DAY) * MS,
+    )
+    assert basic["last_review_ms"] == (CRT + 90 * DAY) * MS
+    back = _card(col, g["reversed"], 1)
+    assert (back["state"], back["suspended"], back["flag"], back["due_ms"]) == (
+        2,
+        1,
+        2,
+        (CRT + 110 * DAY) * MS,
+    )
+    assert back["stability"] is not None and back["stability"] > 0  # replayed from its history with fsrs
+    v1 = _card(col, g["vocab"])  # was in a filtered deck: home deck, home due
+    assert (v1["due_ms"], v1["stability"]) == ((CRT + 120 * DAY) * MS, 30.0)
+    decks = {name: did for did, name in col.deck_names().items()}
+    assert {"Lang", "Lang::French", "Misc"} <= set(decks)
+    assert "Cram" not in decks
+    assert v1["deck_id"] == decks["Misc"]
+    opts = col.deck_options(decks["Misc"])
+    assert (opts.new_per_day, opts.reviews_per_day, opts.learning_steps, opts.leech_action) == (
+        7,
+        77,
+        [2.0, 15.0],
+        "suspend",
+    )
+    assert (opts.desired_retention, opts.fsrs_parameters) == (0.85, FSRS_PARAMS_6)
+    rows = col._sql(
+        "SELECT r.time_ms, r.rating, r.kind, r.duration_ms, r.interval_s FROM review r JOIN note n"
+        " ON n.guid = r.note_guid WHERE n.guid = ? ORDER BY r.id",
+        (g["basic"],),
+    ).fetchall()
+    t0 = (CRT + 80 * DAY) * MS + 1
+    assert rows == [
+        (t0, 3, 0, 8000, 600),
+        (t0 + 600_000, 3, 0, 60_000, DAY),
+        ((CRT + 90 * DAY) * MS + 5, 4, 1, 4000, 10 * DAY),
+    ]
+
+    # The same file again adds nothing.
+    again = importing.import_file(col, built.path, backup=False)
+    assert (again.new, again.updated, again.unchanged, again.reviews_added, again.media_added) == (
+        0,
+        0,
+        5,
+        0,
+        0,
+    )
+    assert _counts(col) == (5, 8, 9)
+
+
+def test_later_export_adds_only_new_reviews(tmp_path, col):
+    from apkg_factory import export, review_in_anki
+
+    from flashcards import importing
+
+    built = make_package(tmp_path / "pkg", "anki21b")
+    importing.import_file(col, built.path, backup=False)
+    # The learner goes on studying in Anki, then exports again.
+    review_in_anki(built, "basic", CRT + 101 * DAY)
+    later = export(built.col_path, tmp_path / "later.apkg", "anki21b")
+    result = importing.import_file(col, later, backup=False)
+    assert (result.new, result.reviews_added) == (0, 1)
+    assert _counts(col) == (5, 8, 10)
+    basic = _card(col, built.guids["basic"])
+    assert (basic["stability"], basic["difficulty"], basic["due_ms"]) == (40.0, 5.0, (CRT + 131 * DAY) * MS)
+
+
+def test_local_reviews_newer_than_the_package_are_kept(tmp_path, col):
+    from datetime import UTC, datetime
+
+    from apkg_factory import export, review_in_anki
+
+    from flashcards import importing
+
+    built = make_package(tmp_path / "pkg", "anki21")
+    importing.import_file(col, built.path, backup=False)
+    basic = _card(col, built.guids["basic"])
+    # Study the card here, after the package's last review of it...
+    session = col.study(basic["deck_id"])
+    now = datetime.fromtimestamp(CRT + 102 * DAY, UTC)
+    session.answer(basic["id"], 3, now=now)
+    local = _card(col, built.guids["basic"])
+    assert local["last_review_ms"] == (CRT + 102 * DAY) * MS
+    # ...then import a later Anki export whose review of the card is older than the local answer.
+    review_in_anki(built, "basic", CRT + 101 * DAY)
+    later = export(built.col_path, tmp_path / "later.apkg", "anki21")
+    result = importing.import_file(col, later, backup=False)
+    assert result.reviews_added == 1  # the history is merged...
+    after = _card(col, built.guids["basic"])
+    assert (after["stability"], after["difficulty"], after["last_review_ms"]) == (
+        local["stability"],
+        local["difficulty"],
+        local["last_review_ms"],
+    )  # ...but the local, newer progress is not overwritten
+
+
+def test_colpkg_merges_without_wiping(packages, col):
+    from flashcards import importing
+
+    nid = col.add_note("Basic", ["mine", "kept"])
+    result = importing.import_file(col, packages["anki21b", True].path, backup=False)
+    assert result.new == 5
+    assert col.note(nid).fields == ["mine", "kept"]
+    assert _counts(col)[0] == 6
+
+
+def test_cli_import(packages, tmp_path, capsys):
+    from flashcards import cli
+    from flashcards.collection import Collection
+
+    data = tmp_path / "data"
+    assert cli.main(["import", "--data-dir", str(data), str(packages["anki21b", False].path)]) == 0
+    out = capsys.readouterr().out
+    assert "5 new, 0 updated, 0 unchanged, 0 skipped, 9 reviews, 1 media files" in out
+    assert "missing.jpg" in out
+
+    bad = tmp_path / "bad.apkg"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    assert cli.main(["import", "--data-dir", str(data), str(bad)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not a zip file" in err and "Traceback" not in err
+    with Collection.open(data) as c:
+        assert _counts(c) == (5, 8, 9)  # nothing written by the refused file
