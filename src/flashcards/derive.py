@@ -86,7 +86,8 @@ _EVENT_WORDS = frozenset(
 )
 _PLACE_WORDS = frozenset(
     """union kingdom republic states city river mountains mountain sea ocean island islands lake street
-    province county valley bay gulf desert peninsula empire oblast region""".split()
+    province county valley bay gulf desert peninsula empire oblast region center centre station base
+    airport port harbour harbor park square bridge""".split()
 )
 PLACES = frozenset(
     """afghanistan africa albania america antarctica argentina armenia asia australia austria azerbaijan
@@ -139,7 +140,7 @@ _META_WORDS_RE = re.compile(
     re.I,
 )
 _BOILERPLATE_RE = re.compile(
-    r"^(?:share(?: this)?(?: on \w+)?|tweet|print|email|advertisement|sponsored|read more|related"
+    r"^(?:share(?: this)?(?: article| post| story| page)?(?: on \w+)?|tweet|print|email|advertisement|sponsored|read more|related"
     r"(?: articles| posts| stories)?|you may also like|subscribe\b.*|sign up\b.*|log in|login|"
     r"accept (?:all )?cookies|.*\bcookies?\b.*|all rights reserved.*|copyright\b.*|©.*|tags?:.*|"
     r"categor(?:y|ies):.*|leave a (?:reply|comment)|(?:\d+ )?comments?|previous(?: article| post)?|"
@@ -159,6 +160,7 @@ def _is_heading_like(line: str) -> bool:
     words = line.split()
     return (
         0 < len(words) <= 14
+        and not re.search(r"[.!?]\s+[A-Z]", line)  # a full stop inside: sentences, not a heading
         and len(line) <= 110
         and line[-1] not in _TERMINAL + ",;:"
         and (line[0].isupper() or line[0].isdigit())
@@ -178,22 +180,29 @@ def _is_meta(line: str) -> bool:
     return bool(_DATE_ANY_RE.search(line) or _META_WORDS_RE.search(line))
 
 
+def _is_item(line: str, block_lines: int, block_width: int) -> bool:
+    """A line that stands alone (heading, banner, breadcrumb, date line) within a block of lines."""
+    if _is_meta(line) or _is_breadcrumb(line):
+        return True
+    # In hard-wrapped prose most lines are about as wide as the widest: those are not headings.
+    wrapped = block_lines >= 3 and block_width >= 50 and len(line) >= 0.8 * block_width
+    return _is_heading_like(line) and not wrapped
+
+
 def _units(text: str) -> list[str]:
     """Paragraph-like units: blank-line separated blocks, split where a line is a heading or a
-    one-line item, joined where a paragraph was hard-wrapped."""
+    one-line item (banner, breadcrumb, date line), joined where a paragraph was hard-wrapped."""
     units: list[str] = []
     for block in re.split(r"\n\s*\n", text):
+        lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
+        width = max((len(ln) for ln in lines), default=0)
         current: list[str] = []
-        for line in (ln.strip() for ln in block.split("\n")):
-            if not line:
-                continue
+        for line in lines:
             if current:
                 prev = " ".join(current)
-                prev_is_item = _is_heading_like(prev) or _is_meta(prev) or _is_breadcrumb(prev)
-                starts_item = (
-                    _is_heading_like(line) or _is_meta(line) or _is_breadcrumb(line)
-                ) and prev[-1] in _TERMINAL
-                if prev_is_item and len(current) == 1 or starts_item:
+                if (len(current) == 1 and _is_item(current[0], len(lines), width)) or (
+                    _is_item(line, len(lines), width) and prev[-1] in _TERMINAL
+                ):
                     units.append(prev)
                     current = []
             current.append(line)
@@ -230,10 +239,20 @@ def structure(text: str) -> Article:
     filtered: list[tuple[str, str]] = []
     for i, (kind, unit) in enumerate(kept):
         stem = re.sub(r"(?:\.\.\.|…|\s)+$", "", unit)
-        following = " ".join(u for k, u in kept[i + 1 : i + 6] if k != "meta")
-        if len(stem) >= 20 and kind != "meta" and _norm(following).startswith(_norm(stem)):
-            dropped.append(unit)
-            continue
+        after = [u for k, u in kept[i + 1 : i + 6] if k != "meta"]
+        following = _norm(" ".join(after))
+        if len(stem) >= 20 and kind != "meta" and after and _norm(stem) != _norm(after[0]):
+            key = _norm(stem)
+            # A copy of the opening that is cut off: runs past the next unit, stops inside a word,
+            # or ends in an ellipsis. (A heading equal to the next line is a repeat, handled below.)
+            cut = (
+                len(key) > len(_norm(after[0]))
+                or stem != unit
+                or (following.startswith(key) and following[len(key) : len(key) + 1].isalnum())
+            )
+            if cut and following.startswith(key):
+                dropped.append(unit)
+                continue
         filtered.append((kind, unit))
     kept = filtered
 
@@ -355,7 +374,7 @@ def _classify(words: list[str], known: dict[str, str]) -> str:
     lowered = [w.lower() for w in words]
     if len(words) == 1 and words[0].isupper() and len(words[0]) >= 2 and not _ROMAN_RE.match(words[0]):
         return "organisation"
-    if any(w in _EVENT_WORDS for w in lowered) or (len(words) > 1 and _ROMAN_RE.match(words[-1])):
+    if any(w in _EVENT_WORDS for w in lowered):
         return "event"
     if any(w in _ORG_WORDS for w in lowered):
         return "organisation"
@@ -364,9 +383,21 @@ def _classify(words: list[str], known: dict[str, str]) -> str:
     joined = " ".join(words)
     if joined in known:
         return known[joined]
-    if 2 <= len(words) <= 4 and all(w[0].isupper() for w in words) and not any(w in _TITLES for w in lowered):
-        return "person"
     return "name"
+
+
+_NAME_WORD_RE = re.compile(r"^(?:[A-Z][a-z\u00df-\u024f’']+(?:-[A-Z][a-z\u00df-\u024f]+)*|[A-Z]\.)$")
+# Past-tense verbs that follow a person's name ("Nikolai Yezhov held ..."), beyond regular "-ed".
+_PERSON_VERBS = frozenset(
+    """was had said wrote held led made took gave went met told left won lost became began fled fought
+    saw sought built ran rose fell spoke thought knew found brought bought taught drew chose""".split()
+)
+
+
+def _person_shaped(words: list[str]) -> bool:
+    return 2 <= len(words) <= 4 and all(_NAME_WORD_RE.match(w) for w in words) and not any(
+        w.lower() in _TITLES for w in words
+    )
 
 
 def _runs(sentence: str) -> list[tuple[list[str], int, int]]:
@@ -427,24 +458,50 @@ def _split_titles(words: list[str], start: int) -> tuple[list[str], int]:
 def find_entities(sentences: list[str]) -> dict[str, str]:
     """Names the article uses and their kind, including bare surnames of people named in full.
 
-    Returns a map from surface text ("Leon Trotsky", "Trotsky", "NKVD") to its kind.
+    Returns a map from surface text ("Leon Trotsky", "Trotsky", "NKVD") to its kind. A name of
+    person shape counts as a person only with evidence: a title before it ("President"), an initial
+    ("John F. Kennedy"), a past-tense verb after it, an apposition (", a goldsmith"), or its last
+    word used alone elsewhere; otherwise it is a "name" (a ship, a rocket, a book).
     """
     known: dict[str, str] = {}
+    shaped: dict[str, bool] = {}  # person-shaped name -> has evidence
+    singles: set[str] = set()  # capitalised words used alone (not opening a sentence)
     for sentence in sentences:
-        for words, start, _end in _runs(sentence):
+        for words, start, end in _runs(sentence):
             at = start
             while words and ((at == 0 and words[0].lower() in _SENTENCE_STARTERS) or words[0].lower() in _CONNECTORS):
                 at += len(words[0]) + 1
                 words = words[1:]
-            words, _ = _split_titles(words, at)
-            if not words or (len(words) == 1 and at == 0):
+            before = len(words)
+            words, at = _split_titles(words, at)
+            if not words:
                 continue
+            if len(words) == 1:
+                if at > 0 or re.match(r"\s+[a-z]+", sentence[end:]):
+                    singles.add(words[0])
+                if at == 0:
+                    continue
             kind = _classify(words, {})
             name = " ".join(words)
             if kind != "name":
                 known.setdefault(name, kind)
-            if kind == "person":
-                known.setdefault(_strip_possessive(words[-1]), "person")
+            elif _person_shaped(words):
+                after = sentence[end:]
+                m = re.match(r"\s+([a-z]+)\b", after)
+                evidence = (
+                    len(words) < before  # a title came first
+                    or any(re.fullmatch(r"[A-Z]\.", w) for w in words)
+                    or bool(m and (m.group(1) in _PERSON_VERBS or m.group(1).endswith("ed")))
+                    or bool(re.match(r",\s+(?:a|an|the)\s+[a-z]", after))
+                )
+                shaped[name] = shaped.get(name, False) or evidence
+    for name, evidence in shaped.items():
+        last = _strip_possessive(name.split()[-1])
+        if evidence or last in singles:
+            known.setdefault(name, "person")
+            known.setdefault(last, "person")
+        else:
+            known.setdefault(name, "name")
     return known
 
 
@@ -493,8 +550,8 @@ def entities_in(sentence: str, known: dict[str, str]) -> list[Entity]:
                     kind = "organisation"
         else:
             kind = _classify(words, known)
-            if kind == "name":
-                continue
+            if kind == "name" and " ".join(words) not in known:
+                continue  # an unknown capitalised phrase, not clearly a name
         found.append(Entity(text, kind, start, end))
     return found
 
@@ -505,14 +562,15 @@ _YEAR_RE = re.compile(
     r"\b(?:1[0-9]{3}|20[0-9]{2})(?:s\b|\s*[-–]\s*(?:1[0-9]{3}|20[0-9]{2}|[0-9]{2})\b)?(?![\d,.]\d)"
 )
 _UNITS = (
-    "percent|per cent|%|million|billion|thousand|hundred|km|kilometres|kilometers|miles|metres|meters|"
+    "percent|per cent|million|billion|thousand|hundred|km|kilometres|kilometers|miles|metres|meters|"
     "feet|kg|kilograms|tonnes|tons|people|soldiers|troops|men|women|children|prisoners|officers|members|"
     "victims|years|days|months|weeks|hours|dollars|pounds|euros|roubles|rubles"
 )
 _NUMBER_RE = re.compile(
-    r"(?<![\w.])(?:[$£€]\s?)?\d[\d,]*(?:\.\d+)?\s*(?:" + _UNITS + r")\b(?:\s+(?:" + _UNITS + r")\b)?"
+    r"(?<![\w.])(?:[$£€]\s?)?\d[\d,]*(?:\.\d+)?(?:\s*%|\s*(?:" + _UNITS + r")\b(?:\s+(?:" + _UNITS + r")\b)?)"
     r"|(?<![\w.])[$£€]\s?\d[\d,]*(?:\.\d+)?(?:\s+(?:million|billion))?"
-    r"|\b(?:hundreds|thousands|millions|tens of thousands) of\b",
+    # a count of things: "180 copies", "250 cities" (a plural noun right after the number)
+    r"|(?<![\w.,])\d[\d,]*\s+(?-i:(?!(?:is|was|has|his|its|this|us|as)\b)[a-z]+s)\b",
     re.I,
 )
 _DATE_RE = re.compile(
@@ -521,7 +579,7 @@ _DATE_RE = re.compile(
 )
 
 _KIND_PRIORITY = {"date": 0, "year": 0, "years": 0, "decade": 1, "number": 2, "person": 3, "organisation": 4,
-                  "event": 5, "place": 6}
+                  "event": 5, "place": 6, "name": 7}
 
 
 _ACRONYM_DEF_RE = re.compile(r"\b([A-Z][A-Z0-9]{1,9})\s*\(([A-Z][^()]{3,80}?)\)")
