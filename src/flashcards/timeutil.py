@@ -7,7 +7,10 @@ DST change: day boundaries are computed in local wall-clock time, then converted
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 DAY_MS = 86_400_000
 
@@ -44,8 +47,25 @@ def from_ms(ms: int) -> datetime:
 
 
 def local_tz() -> tzinfo:
-    """The machine's local time zone."""
-    return datetime.now().astimezone().tzinfo or UTC
+    """The machine's local time zone, with its DST rules (``$TZ`` or ``/etc/localtime`` as a ZoneInfo).
+
+    Not ``datetime.now().astimezone().tzinfo``: that is today's fixed UTC offset, which would make study
+    days across a DST change 24 hours long and put their boundaries an hour off. Falls back to the
+    current offset only where the system names no zone (e.g. Android without ``$TZ``).
+    """
+    zone = _named_zone(os.environ.get("TZ"))
+    return zone if zone is not None else (datetime.now().astimezone().tzinfo or UTC)
+
+
+@lru_cache(maxsize=8)
+def _named_zone(tz_env: str | None) -> tzinfo | None:
+    try:
+        if tz_env:
+            return ZoneInfo(tz_env.removeprefix(":"))
+        with open("/etc/localtime", "rb") as f:
+            return ZoneInfo.from_file(f, key="localtime")
+    except (OSError, ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return None
 
 
 def study_day(now: datetime, rollover_hour: int = 4, tz: tzinfo | None = None) -> date:
