@@ -52,8 +52,8 @@ class DeckOptions:
             problems.append("desired retention must be between 0.70 and 0.99")
         for name in ("new_per_day", "reviews_per_day"):
             v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v > 100_000:
-                problems.append(f"{name.replace('_', ' ')} must be a whole number from 0 to 100000")
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v > 1_000_000:
+                problems.append(f"{name.replace('_', ' ')} must be a whole number from 0 to 1000000")
         for name in ("learning_steps", "relearning_steps"):
             steps = getattr(self, name)
             if not isinstance(steps, list) or any(not isinstance(s, int | float) or s <= 0 or s >= 1440 * 365
