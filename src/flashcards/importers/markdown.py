@@ -271,21 +271,25 @@ def parse(path: str | Path) -> Draft:
 
     media = _Media(path.parent)
     seen_ids: dict[str, int] = {}
+    seen_content: dict[str, int] = {}  # full-content guid -> line, for notes without an id
     decks = [deck_name]
     for block in note_blocks:
         note = _note(block, path, draft, deck_name, media)
         has_id = any(k == "id" for k, _v, _l in block.pairs)
-        if not has_id and note.guid in seen_ids:
-            # Same first field as an earlier note: tell them apart by the whole content.
-            note.guid = content_guid(note.notetype, *note.fields)
+        if not has_id:
+            full = content_guid(note.notetype, *note.fields)
+            if full in seen_content:
+                # No id: the content decides; a second identical note adds nothing.
+                draft.skipped.append((block.line, f"same content as the note at line {seen_content[full]}"))
+                continue
+            seen_content[full] = block.line
+            if note.guid in seen_ids:
+                # Same first field as an earlier note: tell them apart by the whole content.
+                note.guid = full
         if note.guid in seen_ids:
-            if has_id:
-                raise ImportFailed(
-                    path, f"duplicate id {note.guid!r} (first used at line {seen_ids[note.guid]})", block.line
-                )
-            # No id: the content decides; a second identical note adds nothing.
-            draft.skipped.append((block.line, f"same content as the note at line {seen_ids[note.guid]}"))
-            continue
+            raise ImportFailed(
+                path, f"duplicate id {note.guid!r} (first used at line {seen_ids[note.guid]})", block.line
+            )
         seen_ids[note.guid] = block.line
         if note.deck not in decks:
             decks.append(note.deck)
