@@ -113,6 +113,12 @@ def gather(col, deck_id: int, now: datetime, count_only: bool = False) -> _Gathe
     by_name = {names[d]: d for d in ids}
     root = names[deck_id]
     done_new, done_rev = _done_today(col, ids, start_ms)
+    # A deck's limits count what was studied today in it and in its subdecks (else studying a parent
+    # after a restart would offer its whole limit again).
+    for done in (done_new, done_rev):
+        own = dict(done)
+        for d in ids:
+            done[d] = sum(n for x, n in own.items() if names[x] == names[d] or names[x].startswith(names[d] + "::"))
     rem_new, rem_rev = {}, {}
     bury = {}
     for d in ids:
