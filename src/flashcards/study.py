@@ -203,16 +203,22 @@ class StudySession:
         self._last_answered: int | None = None
         self._front: int | None = None  # a card put back by undo, shown next
         self._undo: list[tuple] = []
+        self._day_start_ms = self._day_end_ms = 0  # bounds of the study day the queue was built for
+        self._today = 0
 
     # ---------------------------------------------------------------- queue
 
     def _ensure(self, now: datetime) -> _Gathered:
         col = self.col
         changed = col.data_version_changed()
-        day = col.today(now)
-        if self._q is None or changed or day != self._built_day or col.mutations != self._built_mut:
+        now_ms = to_ms(now)
+        if not (self._day_start_ms <= now_ms < self._day_end_ms):
+            start, end = day_bounds(now, col.rollover_hour, local_tz())
+            self._day_start_ms, self._day_end_ms = to_ms(start), to_ms(end)
+            self._today = col.today(now)
+        if self._q is None or changed or self._today != self._built_day or col.mutations != self._built_mut:
             self._q = gather(col, self.deck_id, now)
-            self._built_day = day
+            self._built_day = self._today
             self._built_mut = col.mutations
             self._skip.clear()
         return self._q
@@ -328,12 +334,13 @@ class StudySession:
         now_ms = max(now_ms, (before.last_review_ms or 0) + 1)
         opts = col.deck_options(deck_id)
         after = scheduling.answer(before, rating, now_ms, opts, card_id)
-        today = col.today(now)
+        today = self._today
+        conn = col.db.connection()
         undo: dict = {"s": before.to_dict(), "susp": suspended}
         siblings: list[tuple[int, int]] = []
         if opts.bury_siblings:
-            siblings = col._sql("SELECT id, buried_until FROM card WHERE note_id = ? AND id != ? "
-                                "AND state IN (0, 2) AND buried_until <= ?", (note_id, card_id, today)).fetchall()
+            siblings = conn.execute("SELECT id, buried_until FROM card WHERE note_id = ? AND id != ? "
+                                    "AND state IN (0, 2) AND buried_until <= ?", (note_id, card_id, today)).fetchall()
             if siblings:
                 undo["sib"] = siblings
         leech = (after.lapses > before.lapses and after.lapses >= opts.leech_threshold
@@ -345,17 +352,17 @@ class StudySession:
             undo["leech"] = tagged
         rid = review_id(now_ms)
         with col.db.atomic():
-            col._sql("INSERT INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, "
+            conn.execute("INSERT INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, "
                      "state_before, duration_ms, interval_s, undo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                      (rid, card_id, guid, ord_, deck_id, now_ms, rating, int(_KIND_FOR_STATE[CardState(before.state)]),
                       int(before.state), max(0, min(int(duration_ms), MAX_DURATION_MS)),
                       (after.due_ms - now_ms) // 1000, json.dumps(undo, separators=(",", ":"))))
-            col._sql("UPDATE card SET state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
-                     "last_review_ms = ?, reps = ?, lapses = ? WHERE id = ?",
-                     (int(after.state), after.step, after.stability, after.difficulty, after.due_ms, now_ms,
-                      after.reps, after.lapses, card_id))
+            conn.execute("UPDATE card SET state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
+                         "last_review_ms = ?, reps = ?, lapses = ? WHERE id = ?",
+                         (int(after.state), after.step, after.stability, after.difficulty, after.due_ms, now_ms,
+                          after.reps, after.lapses, card_id))
             if siblings:
-                col.db.connection().executemany("UPDATE card SET buried_until = ? WHERE id = ?",
+                conn.executemany("UPDATE card SET buried_until = ? WHERE id = ?",
                                                 [(today + 1, sid) for sid, _ in siblings])
             if leech:
                 if tagged:
@@ -364,11 +371,11 @@ class StudySession:
                     col._sql("UPDATE card SET suspended = 1 WHERE id = ?", (card_id,))
         self._undo.append(("answer", card_id, rid))
         self._after_change(card_id, now_ms, after, [sid for sid, _ in siblings],
-                           removed=leech and opts.leech_action == "suspend")
+                           removed=leech and opts.leech_action == "suspend", where=(note_id, deck_id))
         return after
 
     def _after_change(self, card_id: int, now_ms: int, after: SchedState | None, buried: list[int],
-                      removed: bool = False) -> None:
+                      removed: bool = False, where: tuple[int, int] | None = None) -> None:
         """Keep the in-memory queue in step with a write we made ourselves."""
         q = self._q
         self._front = None
@@ -391,13 +398,15 @@ class StudySession:
                     else:
                         q.review -= 1
                     break
-        q.learning = [x for x in q.learning if x[1] != card_id]
-        heapq.heapify(q.learning)
+        if any(x[1] == card_id for x in q.learning):
+            q.learning = [x for x in q.learning if x[1] != card_id]
+            heapq.heapify(q.learning)
         if after is not None and not removed and after.state in (CardState.LEARNING, CardState.RELEARNING):
-            _, end = day_bounds(from_ms(now_ms), self.col.rollover_hour, local_tz())
-            if after.due_ms < max(to_ms(end), now_ms + LEARN_AHEAD_MS):
-                c = self.col.card_columns(card_id)
-                heapq.heappush(q.learning, (after.due_ms, card_id, c["note_id"], c["deck_id"], int(after.state)))
+            if after.due_ms < max(self._day_end_ms, now_ms + LEARN_AHEAD_MS):
+                if where is None:
+                    c = self.col.card_columns(card_id)
+                    where = (c["note_id"], c["deck_id"])
+                heapq.heappush(q.learning, (after.due_ms, card_id, where[0], where[1], int(after.state)))
         self._skip.update(buried)
         self._built_mut = self.col.mutations
 
