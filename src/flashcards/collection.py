@@ -213,7 +213,12 @@ class Collection:
             self._deck_names = None
             self._notetypes.clear()
             self._settings = None
+            self.mutations += 1  # so every session/screen watching ``mutations`` refreshes too
         return changed
+
+    def changed_externally(self) -> bool:
+        """Poll (e.g. every few seconds from the GUI): did another process or thread commit changes?"""
+        return self.data_version_changed()
 
     # ------------------------------------------------------------------ settings
 
