@@ -216,6 +216,12 @@ def fit_parameters(
     start = _time.perf_counter()
     fitted = fit_sequences(sequences)
     seconds = _time.perf_counter() - start
+    if fitted == tuple(DEFAULT_PARAMETERS):
+        # fsrs-rs hands back its defaults when too little of the history is usable (it has its own
+        # minimum, around 400 items, below ours by default): that is not a fit
+        return FitResult(previous, previous, False, len(reviews), n_cards, len(sequences), min_items, seconds,
+                         "kept the current parameters: the optimizer found too little usable history "
+                         "and returned its defaults")
     return FitResult(fitted, previous, True, len(reviews), n_cards, len(sequences), min_items, seconds,
                      f"fitted to {len(reviews)} reviews of {n_cards} cards ({len(sequences)} a day or more "
                      f"after the previous review) in {seconds:.2f} s")
@@ -597,10 +603,11 @@ def _scheduled(state: int, due_ms: int | None, last_review_ms: int | None) -> Sc
     return Scheduled(from_ms(due_ms), interval)
 
 
-def plan_optimization(col, deck: str | None = None, *, min_items: int = MIN_TRAINING_ITEMS,
+def plan_optimization(col, deck: str | None = None, *, min_items: int | None = None,
                       tz: tzinfo | None = None) -> OptimizationPlan:
     """Fit parameters to the history of ``deck`` (and subdecks; all decks when None) and work out what
-    storing them would change, without writing anything. ``tz`` is the learner's (default: local)."""
+    storing them would change, without writing anything. ``tz`` is the learner's (default: local);
+    ``min_items`` defaults to :data:`MIN_TRAINING_ITEMS`."""
     from dataclasses import replace
 
     from flashcards.timeutil import local_tz
@@ -612,6 +619,8 @@ def plan_optimization(col, deck: str | None = None, *, min_items: int = MIN_TRAI
         current = col.deck_options(col.deck_id(deck)).parameters()
     else:  # the set most decks use
         current = max(set(current_sets), key=current_sets.count) if current_sets else tuple(DEFAULT_PARAMETERS)
+    if min_items is None:
+        min_items = MIN_TRAINING_ITEMS
     fit = fit_parameters(reviews, current=current, min_items=min_items, rollover_hour=col.rollover_hour, tz=tz)
     plan = OptimizationPlan(
         scope=f"deck {deck!r} and its subdecks" if deck is not None else "all decks",
