@@ -46,7 +46,7 @@ STOPWORDS = frozenset(
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt ft gen col lt maj sgt capt cmdr adm gov sen rep pres rev fr hon
     vs cf al approx ca no nos vol vols pp p fig figs jan feb mar apr jun jul aug sep sept oct nov dec
-    inc ltd co corp dept univ est op ed eds""".split()
+    inc ltd co corp dept univ est op ed eds c""".split()
 )
 
 # Capitalised words that start sentences but never begin a name.
@@ -312,7 +312,10 @@ def structure(text: str) -> Article:
 # --------------------------------------------------------------------------- sentences
 
 _BOUNDARY_RE = re.compile(r"([.!?…]+)([\"”’)\]]*)\s+(?=[\"“‘(\[]?[A-Z0-9])")
-_COMMON_STARTERS = frozenset("the this that it he she they we in but a an his her their these those".split())
+_COMMON_STARTERS = frozenset(
+    """the this that it he she they we in but a an his her their these those then there however after
+    before when while so yet as on at for by from its our i you one many some later soon today""".split()
+)
 
 
 def split_sentences(paragraph: str) -> list[str]:
