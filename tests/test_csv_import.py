@@ -349,3 +349,65 @@ def test_whatever_csv_writer_writes_reads_back(tmp_path_factory, rows, sep):
     d = parse(write(tmp, buf.getvalue()))
     # Nothing is normalised in HTML mode: what went in comes out, line endings included.
     assert fields(d) == [[f, b] for f, b in rows]
+
+
+# --------------------------------------------------------------------------- end to end: flashcards import
+
+
+def note_rows(data_dir):
+    from flashcards.collection import Collection
+
+    with Collection.open(data_dir) as c:
+        return c._sql("SELECT n.guid, n.fields, n.tags, n.source, d.name FROM note n "
+                      "JOIN card k ON k.note_id = n.id AND k.ord = 0 JOIN deck d ON d.id = k.deck_id "
+                      "ORDER BY n.id").fetchall()
+
+
+def test_cli_import_then_reimport_matches_the_same_notes(tmp_path, capsys):
+    from flashcards import cli
+
+    data = tmp_path / "data"
+    p = write(tmp_path, "#deck:Verbs\n#columns:Front\tBack\tSource\nhablar\tto speak\tbook\n\tno front\n"
+                        "comer\tto eat & drink\t\n", name="verbs.tsv")
+    assert cli.main(["import", "--data-dir", str(data), str(p)]) == 0
+    out = capsys.readouterr().out
+    assert f"{p}: 2 new, 0 updated, 0 unchanged, 1 skipped" in out
+    assert "skipped (line 4): the first field is empty" in out
+    rows = note_rows(data)
+    assert [(g, f, s, d) for g, f, _t, s, d in rows] == [
+        (content_guid("hablar", "Basic"), '["hablar", "to speak"]', "book", "Verbs"),
+        (content_guid("comer", "Basic"), '["comer", "to eat &amp; drink"]', "", "Verbs"),
+    ]
+    assert cli.main(["import", "--data-dir", str(data), str(p)]) == 0
+    assert f"{p}: 0 new, 0 updated, 2 unchanged, 1 skipped" in capsys.readouterr().out
+    p.write_text("#deck:Verbs\n#columns:Front\tBack\tSource\nhablar\tto talk\tbook\ncomer\tto eat & drink\t\n")
+    assert cli.main(["import", "--data-dir", str(data), str(p)]) == 0
+    assert f"{p}: 0 new, 1 updated, 1 unchanged, 0 skipped" in capsys.readouterr().out
+    assert [r[1] for r in note_rows(data)] == ['["hablar", "to talk"]', '["comer", "to eat &amp; drink"]']
+
+
+def test_cli_import_deck_option_and_keep_current(tmp_path, capsys):
+    from flashcards import cli
+
+    data = tmp_path / "data"
+    p = write(tmp_path, "#deck:Ignored\nq\ta\n", name="a.csv")
+    assert cli.main(["import", "--data-dir", str(data), "--deck", "Chosen::Sub", str(p)]) == 0
+    assert [r[4] for r in note_rows(data)] == ["Chosen::Sub"]
+    p.write_text("#if matches:keep current\nq\tchanged\n")
+    assert cli.main(["import", "--data-dir", str(data), str(p)]) == 0
+    assert "0 new, 0 updated, 0 unchanged, 1 skipped" in capsys.readouterr().out
+    assert [r[1] for r in note_rows(data)] == ['["q", "a"]']
+
+
+def test_cli_bad_file_changes_nothing_and_names_the_line(tmp_path, capsys):
+    from flashcards import cli
+
+    data = tmp_path / "data"
+    good = write(tmp_path, "q\ta\n", name="good.tsv")
+    bad = write(tmp_path, 'q2\ta2\nq3\t"unclosed\n', name="bad.tsv")
+    assert cli.main(["import", "--data-dir", str(data), str(bad), str(good)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == (f"flashcards: {bad}:2: a quoted field starting on this line is never "
+                                    'closed (missing ")')
+    assert "good.tsv: 1 new" in captured.out
+    assert [r[1] for r in note_rows(data)] == ['["q", "a"]']  # the bad file wrote nothing
