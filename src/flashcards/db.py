@@ -123,7 +123,9 @@ def open_db(path: str | Path, database: SqliteDatabase = db) -> SqliteDatabase:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not database.is_closed():
         database.close()
-    database.init(str(path), pragmas=PRAGMAS, timeout=10)
+    # journal_mode is set only after the version check: switching a rollback-journal file to WAL
+    # rewrites its header, and a file from a newer app must stay byte-for-byte unchanged.
+    database.init(str(path), pragmas={k: v for k, v in PRAGMAS.items() if k != "journal_mode"}, timeout=10)
     database.connect(reuse_if_open=True)
     version = database.execute_sql("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
@@ -132,6 +134,8 @@ def open_db(path: str | Path, database: SqliteDatabase = db) -> SqliteDatabase:
             f"{path} was written by a newer version of flashcards (schema {version}, this app knows "
             f"{SCHEMA_VERSION}); update the app to open it — the file was not changed"
         )
+    # WAL is stored in the file, so the connections other threads open later use it too.
+    database.execute_sql(f"PRAGMA journal_mode = {PRAGMAS['journal_mode']}")
     if version < SCHEMA_VERSION:
         with database.atomic():
             for number in range(version + 1, SCHEMA_VERSION + 1):
