@@ -1,0 +1,242 @@
+"""The store: pragmas, migrations, schema-version refusal, the append-only log, two processes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+
+import peewee
+import pytest
+from conftest import NOW, add_basic, card_ids, run_cli, stored_state
+
+from flashcards import db as dbmod
+from flashcards.collection import Collection
+from flashcards.drafts import review_id, review_id_time_ms
+from flashcards.errors import SchemaTooNew
+from flashcards.models import ALL_MODELS
+from flashcards.timeutil import to_ms
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_fresh_collection_layout_and_pragmas(data_dir):
+    col = Collection.open(data_dir)
+    try:
+        assert (data_dir / "collection.db").is_file() and (data_dir / "media").is_dir()
+        assert col.media_dir == data_dir / "media" and col.data_dir == data_dir
+        q = col._sql
+        assert q("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert q("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert q("PRAGMA synchronous").fetchone()[0] == 2  # FULL: every answer survives power loss
+        assert q("PRAGMA busy_timeout").fetchone()[0] >= 5000
+        assert q("PRAGMA user_version").fetchone()[0] == dbmod.SCHEMA_VERSION == len(dbmod.MIGRATIONS)
+    finally:
+        col.close()
+    assert col.db.is_closed()
+
+
+def test_models_match_the_migrated_schema(col):
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        cols = {r[1] for r in col._sql(f"PRAGMA table_info({table})")}
+        assert cols == {f.column_name for f in model._meta.sorted_fields}, table
+
+
+def test_models_work_for_ordinary_reads(col):
+    from flashcards.models import Card, Deck, Note
+
+    nid = add_basic(col, "q", deck="Lang::French")
+    assert Note.get_by_id(nid).sort_field == "q"
+    assert {d.name for d in Deck.select()} == {"Lang", "Lang::French"}
+    assert Card.select().where(Card.note == nid).count() == 1
+
+
+def test_a_new_migration_is_applied_once(data_dir, monkeypatch):
+    col = Collection.open(data_dir)
+    add_basic(col, "kept")
+    col.close()
+    calls = []
+
+    def _migration_2(database):
+        calls.append(1)
+        database.execute_sql("ALTER TABLE deck ADD COLUMN colour TEXT NOT NULL DEFAULT ''")
+
+    monkeypatch.setattr(dbmod, "MIGRATIONS", [*dbmod.MIGRATIONS, _migration_2])
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
+    for _ in range(2):
+        col = Collection.open(data_dir)
+        assert col._sql("PRAGMA user_version").fetchone()[0] == 2
+        assert "colour" in {r[1] for r in col._sql("PRAGMA table_info(deck)")}
+        assert col._sql("SELECT COUNT(*) FROM note").fetchone()[0] == 1
+        col.close()
+    assert calls == [1]
+
+
+def test_a_failing_migration_changes_nothing(data_dir, monkeypatch):
+    Collection.open(data_dir).close()
+
+    def _broken(database):
+        database.execute_sql("ALTER TABLE deck ADD COLUMN half_done TEXT")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(dbmod, "MIGRATIONS", [*dbmod.MIGRATIONS, _broken])
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
+    with pytest.raises(RuntimeError):
+        Collection.open(data_dir)
+    dbmod.db.close()
+    con = sqlite3.connect(data_dir / "collection.db")
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert "half_done" not in {r[1] for r in con.execute("PRAGMA table_info(deck)")}
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("wal", [True, False], ids=["wal-file", "rollback-journal-file"])
+def test_newer_schema_refused_and_file_unchanged(data_dir, wal):
+    if wal:
+        Collection.open(data_dir).close()
+    else:
+        data_dir.mkdir()
+    con = sqlite3.connect(data_dir / "collection.db")
+    con.execute("CREATE TABLE IF NOT EXISTS future (x)")
+    con.execute(f"PRAGMA user_version = {dbmod.SCHEMA_VERSION + 1}")
+    con.commit()
+    con.close()
+    path = data_dir / "collection.db"
+    before = digest(path)
+    with pytest.raises(SchemaTooNew) as e:
+        Collection.open(data_dir)
+    msg = str(e.value)
+    assert str(path) in msg and "newer version" in msg and "\n" not in msg
+    assert digest(path) == before
+    assert not (data_dir / "collection.db-wal").exists() or (data_dir / "collection.db-wal").stat().st_size == 0
+    # The CLI says so in one line, exit status 1, no traceback; the file is still unchanged.
+    r = run_cli("stats", data_dir=data_dir)
+    assert r.returncode == 1
+    assert r.stderr.strip().count("\n") == 0 and "newer version" in r.stderr and "Traceback" not in r.stderr
+    assert digest(path) == before
+
+
+def test_review_rows_cannot_be_updated(col, now):
+    did = col.deck_id("D", create=True)
+    cid = card_ids(col, add_basic(col, "q", deck="D"))[0]
+    col.study(did).answer(cid, 3, now)
+    with pytest.raises(peewee.IntegrityError, match="append-only"):
+        col._sql("UPDATE review SET rating = 1")
+    with pytest.raises(peewee.IntegrityError, match="append-only"):
+        col._sql("UPDATE review SET time_ms = time_ms + 1 WHERE card_id = ?", (cid,))
+    assert col._sql("SELECT rating, time_ms FROM review").fetchall() == [(3, to_ms(now))]
+
+
+def test_deleting_a_note_or_deck_keeps_its_reviews(col, now):
+    did = col.deck_id("D", create=True)
+    n1 = add_basic(col, "one", deck="D")
+    n2 = add_basic(col, "two", deck="D::Sub")
+    s = col.study(did)
+    for n in (n1, n2):
+        s.answer(card_ids(col, n)[0], 3, now)
+    guids = {col.note(n).guid for n in (n1, n2)}
+    assert col.delete_notes([n1]) == 1
+    assert col._sql("SELECT COUNT(*) FROM card WHERE note_id = ?", (n1,)).fetchone()[0] == 0
+    assert col.delete_deck(col.deck_id("D")) == 1
+    assert col._sql("SELECT COUNT(*) FROM note").fetchone()[0] == 0
+    assert col.deck_names() == {}
+    rows = col._sql("SELECT note_guid, ord, rating FROM review ORDER BY id").fetchall()
+    assert {r[0] for r in rows} == guids and len(rows) == 2
+
+
+def test_review_ids_are_unique_and_time_ordered():
+    t = to_ms(NOW)
+    ids = [review_id(t + i // 50) for i in range(500)]
+    assert len(set(ids)) == 500
+    assert [review_id_time_ms(i) for i in ids] == [t + i // 50 for i in range(500)]
+    assert review_id(t, "k") == review_id(t, "k") != review_id(t, "other")
+    assert review_id(t + 1, "zzz") > review_id(t, "aaa")
+
+
+def test_review_row_records_what_undo_needs(col, now):
+    did = col.deck_id("D", create=True)
+    cid = card_ids(col, add_basic(col, "q", deck="D"))[0]
+    before = stored_state(col, cid)
+    col.study(did).answer(cid, 2, now, duration_ms=4200)
+    rid, card, guid, ordinal, deck, t, rating, kind, sb, dur, ivl, undo = col._sql(
+        "SELECT * FROM review").fetchone()
+    assert (card, guid, ordinal, deck, t, rating, kind, sb, dur, ivl) == (
+        cid, col.note(col.card_columns(cid)["note_id"]).guid, 0, did, to_ms(now), 2, 0, 0, 4200, 330)
+    assert review_id_time_ms(rid) == to_ms(now)
+    assert json.loads(undo)["s"] == before.to_dict()
+
+
+# ---------------------------------------------------------------- two processes
+
+
+def _write_csv(path, rows):
+    path.write_text("#separator:tab\n#html:false\n" + "".join(f"{a}\t{b}\n" for a, b in rows), encoding="utf-8")
+    return path
+
+
+def test_cli_in_another_process_while_the_app_has_it_open(col, tmp_path, now):
+    did = col.deck_id("Default", create=True)
+    first = card_ids(col, add_basic(col, "mine"))[0]
+    session = col.study(did)
+    t = now
+    assert session.counts(t) == (1, 0, 0)
+    f = _write_csv(tmp_path / "more.tsv", [("q1", "a1"), ("q2", "a2")])
+    r = run_cli("import", str(f), "--deck", "Default", data_dir=col.data_dir)
+    assert r.returncode == 0, r.stderr
+    # The open session notices the other process's commit and rebuilds its queue.
+    assert session.counts(t) == (3, 0, 0)
+    assert session.next_card(t).card_id == first
+    session.answer(first, 3, t)
+    # And the other process sees our answer.
+    r = run_cli("stats", "--json", data_dir=col.data_dir)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["reviews"] == 1
+
+
+def test_study_session_notices_an_answer_made_elsewhere(col, now):
+    did = col.deck_id("Default", create=True)
+    cards = [card_ids(col, add_basic(col, f"q{i}"))[0] for i in range(2)]
+    session = col.study(did)
+    assert session.next_card(now).card_id == cards[0]
+    # Another process answers the first card (the terminal study loop, Enter then Easy, then quit).
+    r = run_cli("review", data_dir=col.data_dir, input="\n4\nq\n")
+    assert r.returncode == 0, r.stderr
+    assert col._sql("SELECT COUNT(*) FROM review").fetchone()[0] == 1
+    assert session.next_card(now).card_id == cards[1]
+    assert session.counts(now) == (1, 0, 0)
+
+
+def test_a_writer_waits_for_the_other_instead_of_failing(col, tmp_path):
+    col.deck_id("Default", create=True)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold_write_lock():
+        con = sqlite3.connect(col.db_path, isolation_level=None)
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT INTO setting (key, value) VALUES ('x', '1')")
+        held.set()
+        release.wait(10)
+        con.execute("COMMIT")
+        con.close()
+
+    th = threading.Thread(target=hold_write_lock)
+    th.start()
+    held.wait(5)
+    timer = threading.Timer(1.0, release.set)
+    timer.start()
+    t0 = time.monotonic()
+    f = _write_csv(tmp_path / "x.tsv", [("q", "a")])
+    r = run_cli("import", str(f), data_dir=col.data_dir)
+    th.join()
+    assert r.returncode == 0, r.stderr
+    assert time.monotonic() - t0 >= 1.0
+    assert col._sql("SELECT COUNT(*) FROM note").fetchone()[0] == 1
+    assert col._sql("SELECT value FROM setting WHERE key = 'x'").fetchone()[0] == "1"
