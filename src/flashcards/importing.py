@@ -334,6 +334,7 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
     total = len(items)
     now_ms = to_ms(utc_now())
     written, result.media_added = _write_media(col, draft, items)
+    result.warnings = list(draft.warnings)  # _write_media adds its own (unsafe media names)
     conn = None
     try:
         with col.db.atomic():
