@@ -411,3 +411,9 @@ def test_cli_bad_file_changes_nothing_and_names_the_line(tmp_path, capsys):
                                     'closed (missing ")')
     assert "good.tsv: 1 new" in captured.out
     assert [r[1] for r in note_rows(data)] == ['["q", "a"]']  # the bad file wrote nothing
+
+
+def test_column_named_tags_is_the_tags_column(tmp_path):
+    d = parse(write(tmp_path, "#columns:Front\tBack\tSource\tTags\nq\ta\tsrc\tt1 t2\n"))
+    (n,) = d.notes
+    assert (n.fields, n.source, n.tags) == (["q", "a"], "src", ["t1", "t2"])

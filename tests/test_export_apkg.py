@@ -323,3 +323,69 @@ def test_day_numbers_follow_the_local_study_day(tmp_path, set_tz):
     assert json.loads(conf)["creationOffset"] == 300
     assert (due_day, ivl) == ((date(2026, 3, 11) - date(2026, 3, 7)).days, 4)
     assert timedelta(days=due_day) == date(2026, 3, 11) - date(2026, 3, 7)
+
+
+# --------------------------------------------------------------------------- end to end: flashcards export
+
+
+def _study(data_dir, deck: str, answers: int):
+    """Answer ``answers`` cards of ``deck`` with Good at the tests' fixed time; returns their card ids."""
+    from flashcards.collection import Collection
+
+    done = []
+    with Collection.open(data_dir) as c:
+        session = c.study(c.deck_id(deck))
+        for i in range(answers):
+            card = session.next_card(NOW + timedelta(seconds=i))
+            session.answer(card.card_id, 3, NOW + timedelta(seconds=i), duration_ms=4000)
+            done.append(card.card_id)
+        states = {cid: c.card_columns(cid) for cid in done}
+    return states
+
+
+def test_cli_export_apkg_deck_with_history_and_without(tmp_path, anki_col, capsys):
+    from flashcards import cli
+
+    data = tmp_path / "data"
+    src = tmp_path / "in.tsv"
+    src.write_text("#deck column:1\nLang::French\tchat\tcat\nLang::French\tchien\tdog\nLang\tun\tone\n"
+                   "Other\tx\ty\n", encoding="utf-8")
+    assert cli.main(["import", "--data-dir", str(data), str(src)]) == 0
+    states = _study(data, "Lang", 2)
+    out = tmp_path / "lang.apkg"
+    assert cli.main(["export", "--data-dir", str(data), "--deck", "Lang", "-o", str(out)]) == 0
+    assert f"exported 3 notes to {out}" in capsys.readouterr().out
+
+    anki_import(anki_col, out)
+    assert anki_col.note_count() == 3
+    assert sorted(d.name for d in anki_col.decks.all_names_and_ids()) == ["Default", "Lang", "Lang::French"]
+    assert anki_col.db.scalar("SELECT count(*) FROM revlog") == 2
+    assert anki_col.db.list("SELECT ease FROM revlog") == [3, 3]
+    studied = [c for c in anki_col.find_cards("") if anki_col.get_card(c).reps]
+    assert len(studied) == 2
+    ours = sorted((s["stability"], s["difficulty"]) for s in states.values())
+    theirs = sorted((anki_col.get_card(c).memory_state.stability, anki_col.get_card(c).memory_state.difficulty)
+                    for c in studied)
+    # Anki keeps the memory state as 32-bit floats, difficulty to 3 decimals.
+    assert [pytest.approx(t, abs=1e-3) for t in theirs] == ours
+
+    bare = tmp_path / "bare.apkg"
+    assert cli.main(["export", "--data-dir", str(data), "--no-scheduling", "-o", str(bare)]) == 0
+    with zipfile.ZipFile(bare) as z:
+        z.extract("collection.anki21", tmp_path)
+    db = sqlite3.connect(tmp_path / "collection.anki21")
+    assert db.execute("SELECT count(*) FROM notes").fetchone() == (4,)
+    assert db.execute("SELECT count(*) FROM revlog").fetchone() == (0,)
+    assert db.execute("SELECT DISTINCT type FROM cards").fetchall() == [(0,)]
+    db.close()
+
+
+def test_cli_export_unknown_deck_and_bad_folder(tmp_path, capsys):
+    from flashcards import cli
+
+    data = tmp_path / "data"
+    assert cli.main(["export", "--data-dir", str(data), "--deck", "Nope", "-o", str(tmp_path / "x.apkg")]) == 1
+    assert "Nope" in capsys.readouterr().err
+    assert cli.main(["export", "--data-dir", str(data), "-o", str(tmp_path / "no" / "x.apkg")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "x.apkg").exists()

@@ -144,3 +144,31 @@ def test_anki_imports_the_export_and_reads_it_back_as_updates(tmp_path, suffix):
         assert anki_notes(col)["#g1,x"] == ("Basic", ["<b>chat</b>", "chat (m.)"], ["t1", "t2"], ["Lang::French"])
     finally:
         col.close()
+
+
+# --------------------------------------------------------------------------- end to end: flashcards export
+
+
+def test_cli_export_csv_reimports_unchanged_and_into_a_fresh_collection(tmp_path, capsys):
+    from flashcards import cli
+
+    data = tmp_path / "data"
+    src = tmp_path / "in.tsv"
+    src.write_text("#html:true\n#deck column:1\n#columns:deck\tFront\tBack\tSource\ttags\n"
+                   "Lang::French\tchat\t<i>cat</i>\tLarousse\tnoun fr\nLang\tun\tone\t\t\nOther\tx\ty\t\t\n",
+                   encoding="utf-8")
+    assert cli.main(["import", "--data-dir", str(data), str(src)]) == 0
+    for suffix in (".csv", ".tsv"):
+        out = tmp_path / f"lang{suffix}"
+        assert cli.main(["export", "--data-dir", str(data), "--deck", "Lang", "-o", str(out)]) == 0
+        assert f"exported 2 notes to {out}" in capsys.readouterr().out
+        assert cli.main(["import", "--data-dir", str(data), str(out)]) == 0
+        assert f"{out}: 0 new, 0 updated, 2 unchanged, 0 skipped" in capsys.readouterr().out
+        fresh = tmp_path / f"fresh{suffix}"
+        assert cli.main(["import", "--data-dir", str(fresh), str(out)]) == 0
+        assert f"{out}: 2 new" in capsys.readouterr().out
+    back = parse(tmp_path / "lang.tsv")
+    assert sorted((n.deck, n.fields, n.tags, n.source) for n in back.notes) == [
+        ("Lang", ["un", "one"], [], ""),
+        ("Lang::French", ["chat", "<i>cat</i>"], ["noun", "fr"], "Larousse"),
+    ]

@@ -11,7 +11,8 @@ Anki's legacy first line ``tags:a b`` is accepted too.
 
 After the header, every row is a note. ``#`` lines at the start of a row are comments. Quoted
 fields may hold separators and newlines. Rows shorter than the note type are padded with empty
-fields, longer ones trimmed; a column named ``Source`` in ``#columns`` becomes the note's source text.
+fields, longer ones trimmed; a column named ``Source`` in ``#columns`` becomes the note's source text
+(and one named ``tags`` holds the tags, unless ``#tags column`` says otherwise).
 Rows whose first field is empty are reported in ``Draft.skipped`` with their line.
 
 Without ``#separator`` the separator is the one that splits the rows into the most consistent number
@@ -116,6 +117,13 @@ def parse(path: str | Path) -> Draft:
         sep = _detect_separator(first_body_line, lines)
         lines.seek(body_start)
     labels = _column_labels(p, header, sep)
+    if "tags" not in header.meta_columns:
+        # A column named "tags" in #columns is the tags column (Anki would guess the column after
+        # the last field, which may be the Source column).
+        for i, name in enumerate(labels):
+            if name.lower() == "tags" and (i + 1) not in header.meta_columns.values():
+                header.meta_columns["tags"] = i + 1
+                break
     # The rows become ~10 objects each and none of them form cycles: pausing the cyclic garbage
     # collector meanwhile saves a third of the time on big files (it would rescan them repeatedly).
     gc_was_enabled = gc.isenabled()
