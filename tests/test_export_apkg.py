@@ -86,7 +86,11 @@ def days_from_today(d: date) -> int:
 def test_package_layout_and_collection_rows(tmp_path):
     out = tmp_path / "deck.apkg"
     seen = []
-    assert apkg.write(sample_draft(), out, progress=lambda a, b: seen.append((a, b)), now_ms=NOW_MS) == 4
+    draft = sample_draft()
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "cat.png").write_bytes(b"\x89PNG fake image")
+    draft.media[0] = DraftMedia("cat.png", path=tmp_path / "media" / "cat.png")  # read from a file
+    assert apkg.write(draft, out, progress=lambda a, b: seen.append((a, b)), now_ms=NOW_MS) == 4
     assert seen == [(4, 4)]
     with zipfile.ZipFile(out) as z:
         assert z.namelist() == ["collection.anki21", "0", "1", "media"]

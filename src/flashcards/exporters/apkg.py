@@ -339,7 +339,8 @@ def _build_collection(draft: Draft, db_path: Path, now_ms: int, rollover_hour: i
         for i, note in enumerate(notes):
             nid = base_nid + i
             nt = nt_by_name[note.notetype]
-            fields = (list(note.fields) + [""] * len(nt.fields))[: len(nt.fields)]
+            # "\x1f" separates fields in Anki's flds column: it cannot appear inside one.
+            fields = [f.replace("\x1f", "") for f in (list(note.fields) + [""] * len(nt.fields))[: len(nt.fields)]]
             first = fields[0] if fields else ""
             tags = f" {' '.join(note.tags)} " if note.tags else ""
             note_rows.append((nid, note.guid, nt_ids[note.notetype], mod_s, -1, tags, "\x1f".join(fields),
