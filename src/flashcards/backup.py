@@ -10,6 +10,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
+from flashcards import db as dbmod
 from flashcards.errors import FlashcardsError
 from flashcards.timeutil import require_utc
 
@@ -68,12 +69,16 @@ def restore(col, source: str | Path, now: datetime) -> Path:
         try:
             ok = src.execute("PRAGMA quick_check").fetchone()[0]
             tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            version = src.execute("PRAGMA user_version").fetchone()[0]
         finally:
             src.close()
     except sqlite3.DatabaseError as e:
         raise FlashcardsError(f"{source}: not a flashcards backup ({e})") from None
     if ok != "ok" or not {"deck", "note", "card", "review"} <= tables:
         raise FlashcardsError(f"{source}: not a flashcards backup (damaged or missing tables)")
+    if version > dbmod.SCHEMA_VERSION:
+        raise FlashcardsError(f"{source}: made by a newer version of flashcards (schema {version}, this app "
+                              f"knows {dbmod.SCHEMA_VERSION}); update the app to restore it")
     safety = make_backup(col, now)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
@@ -87,4 +92,6 @@ def restore(col, source: str | Path, now: datetime) -> Path:
     col._opts_cache.clear()
     col._notetypes.clear()
     col._settings = None
+    if version < dbmod.SCHEMA_VERSION:  # a backup from an older app: bring its schema up to date
+        dbmod.open_db(col.db_path, col.db)
     return safety
