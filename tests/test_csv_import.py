@@ -417,3 +417,11 @@ def test_column_named_tags_is_the_tags_column(tmp_path):
     d = parse(write(tmp_path, "#columns:Front\tBack\tSource\tTags\nq\ta\tsrc\tt1 t2\n"))
     (n,) = d.notes
     assert (n.fields, n.source, n.tags) == (["q", "a"], "src", ["t1", "t2"])
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\r"])
+def test_windows_and_old_mac_line_endings(tmp_path, eol):
+    text = eol.join(["#separator:comma", "#columns:Front,Back", 'q1,"two' + eol + 'lines"', "q2,a2", ""])
+    d = parse(write(tmp_path, text))
+    assert fields(d) == [["q1", "two<br>lines"], ["q2", "a2"]]
+    assert [n.line for n in d.notes] == [3, 5]
