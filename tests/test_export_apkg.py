@@ -267,6 +267,9 @@ def test_anki_imports_notes_cards_reviews_media_and_options(tmp_path, anki_col):
     vocab = anki_col.models.by_name("Vocab")
     assert vocab["css"] == ".card { color: navy; }"
     assert vocab["tmpls"][0]["qfmt"] == "{{Word}}"
+    # Anki's "Check Database" finds nothing to repair in what we wrote.
+    assert anki_col.fix_integrity() == ("Database rebuilt and optimized.", True)
+    assert anki_col.card_count() == 6
 
 
 def anki_state_cards(col, guid):
