@@ -238,6 +238,19 @@ def test_p4a_accepts_the_package_command(monkeypatch, tmp_path):
     assert int(f"10{ns.min_sdk_version}{code}") < 2**31
 
 
+def test_android_api_levels_pass_p4as_checks(monkeypatch, tmp_path):
+    from pythonforandroid import recommendations as rec
+
+    b = _buildozer(monkeypatch, tmp_path)
+    api, minapi = int(b.target.android_api), int(b.target.android_minapi)
+    ndk_api = int(b.config.getdefault("app", "android.ndk_api", minapi))
+    for arch in b.target._archs:
+        rec.check_target_api(api, arch)  # raises for impossible combinations
+    rec.check_ndk_api(ndk_api, api)
+    # The warnings p4a only prints: Google Play's minimum target API, the oldest NDK API it supports.
+    assert api >= rec.MIN_TARGET_API and ndk_api >= rec.MIN_NDK_API
+
+
 # ---------------------------------------------------------------- python-for-android's view of requirements
 
 
