@@ -58,6 +58,29 @@ def private_tmp(tmp_path, monkeypatch):
     return d
 
 
+@pytest.fixture(params=["zstandard", "stdlib"])
+def zstd_backend(request, monkeypatch):
+    """Run a test with each zstd decompressor: ``zstandard`` (desktop) and the ``compression.zstd``
+    API (Python 3.14, the phone; ``backports.zstd`` here)."""
+    if request.param == "stdlib":
+        if not _has_stdlib_zstd():
+            pytest.importorskip("backports.zstd")
+        monkeypatch.setattr(anki_zstd, "_open_zstandard", _hidden)
+    return request.param
+
+
+def _hidden(fileobj):
+    raise ImportError("hidden for this test")
+
+
+def _has_stdlib_zstd() -> bool:
+    try:
+        import compression.zstd  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def leftovers(private_tmp: Path) -> list[str]:
     return sorted(p.name for p in private_tmp.iterdir())
 
@@ -486,14 +509,14 @@ def test_sqlite_that_is_not_an_anki_collection(packages, tmp_path, private_tmp):
     refused(pkg, private_tmp, "not an Anki collection")
 
 
-def test_damaged_zstd(packages, tmp_path, private_tmp):
+def test_damaged_zstd(packages, tmp_path, private_tmp, zstd_backend):
     pkg = rezip(
         packages["anki21b", False].path, tmp_path / "z.apkg", {"collection.anki21b": b"\x28\xb5\x2f\xfdjunk"}
     )
     refused(pkg, private_tmp, "does not decompress|is empty")
 
 
-def test_zstd_bomb(packages, tmp_path, private_tmp):
+def test_zstd_bomb(packages, tmp_path, private_tmp, zstd_backend):
     bomb = zstd(b"\0" * (64 << 20))  # 64 MiB of zeros in a few KiB
     assert len(bomb) < 64 << 10
     pkg = rezip(packages["anki21b", False].path, tmp_path / "bomb.apkg", {"collection.anki21b": bomb})
@@ -611,7 +634,7 @@ def test_float32_shortest():
 # --------------------------------------------------------------------------- zstd streaming
 
 
-def test_zstd_multiple_frames_and_cap():
+def test_zstd_multiple_frames_and_cap(zstd_backend):
     data = zstd(b"a" * 1000) + zstd(b"b" * 1000)
     out = io.BytesIO()
     assert anki_zstd.copy_decompressed(io.BytesIO(data), out, 2000) == 2000
@@ -786,3 +809,19 @@ def test_cli_import(packages, tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "not a zip file" in err and "Traceback" not in err
     with Collection.open(data) as c:
         assert _counts(c) == (5, 8, 9)  # nothing written by the refused file
+
+
+def test_zstd_truncated_stream_with_stdlib_api(monkeypatch):
+    monkeypatch.setattr(anki_zstd, "_open_zstandard", _hidden)
+    # compression.zstd notices a stream cut short (zstandard's reader just stops early).
+    if not _has_stdlib_zstd():
+        pytest.importorskip("backports.zstd")
+    data = zstd(os.urandom(5000))
+    with pytest.raises(anki_zstd.CorruptData):
+        anki_zstd.copy_decompressed(io.BytesIO(data[:-4]), io.BytesIO(), 10_000)
+
+
+def test_newest_layout_with_each_decompressor(packages, zstd_backend):
+    draft = apkg.parse(packages["anki21b", False].path)
+    draft.cleanup()
+    assert len(draft.notes) == 5 and [m.name for m in draft.media] == ["a.png"]

@@ -2,7 +2,8 @@
 
 Anki writes zstd frames without a content size, so they must be decompressed as a stream. We use
 the ``zstandard`` package where it is installed (desktop) and the standard library's
-``compression.zstd`` on Python 3.14+ (the phone's Python); with neither, callers get
+``compression.zstd`` on Python 3.14+ (the phone's Python; ``backports.zstd`` is the same module for
+older ones, used by the tests); with neither, callers get
 :class:`ZstdUnavailable` and say which package layout needs a desktop import.
 """
 
@@ -34,7 +35,10 @@ def _open_zstandard(fileobj: BinaryIO):
 
 
 def _open_stdlib(fileobj: BinaryIO):
-    from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
+    try:
+        from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
+    except ImportError:
+        from backports import zstd  # type: ignore[import-not-found]  # the same module for older Pythons
 
     return zstd.ZstdFile(fileobj, mode="rb"), zstd.ZstdError
 
