@@ -410,3 +410,56 @@ def test_cli_derive_errors_change_nothing(tmp_path, capsys):
         assert col._sql("SELECT count(*) FROM note").fetchone()[0] == 0
     finally:
         col.close()
+
+
+HTML_ARTICLE = """<html><head><title>Site | Fire</title><style>p { color: red }</style></head><body>
+<nav>Home | About</nav>
+<h1>The Great Fire of London</h1>
+<p>The Great Fire of London began on 2 September 1666 in a bakery on Pudding Lane.[1] It burned for four
+days.</p>
+<h2>Damage</h2>
+<ul><li>About 13,200 houses were destroyed.</li><li>Old St Paul&#8217;s Cathedral was lost.</li></ul>
+<p>King Charles II ordered a rebuilding plan, and Christopher Wren designed the new cathedral.[citation needed]</p>
+<footer>(c) the site</footer></body></html>
+"""
+
+MARKDOWN_ARTICLE = """# Volcanoes
+
+## Mount Vesuvius
+
+Mount **Vesuvius** erupted in 79 AD and buried [Pompeii](https://example.org/pompeii).
+
+* The eruption killed about 2,000 people.
+* Pliny the Younger described it in two letters.
+"""
+
+
+def test_html_article():
+    article = derive.structure(clean_text(derive.strip_markup(HTML_ARTICLE)))
+    assert article.title == "The Great Fire of London"
+    assert [(s.tag, s.paragraphs) for s in article.sections] == [
+        ("intro", ["The Great Fire of London began on 2 September 1666 in a bakery on Pudding Lane. "
+                   "It burned for four days."]),
+        ("damage", ["About 13,200 houses were destroyed.", "Old St Paul’s Cathedral was lost.",
+                    "King Charles II ordered a rebuilding plan, and Christopher Wren designed the new "
+                    "cathedral."]),
+    ]
+    draft = derive.derive(HTML_ARTICLE, "fire.html")
+    clozes = {cloze_parts(n.fields[0])[:2] for n in draft.notes}
+    assert clozes >= {("2 September 1666", "date"), ("Great Fire of London", "event"), ("Pudding Lane", "place"),
+                      ("13,200 houses", "number"), ("Charles II", "person"), ("Christopher Wren", "person")}
+    # "Old St Paul" is the start of a longer name, not a person.
+    assert not [c for c in clozes if c[0].startswith("Old St Paul")]
+
+
+def test_markdown_article():
+    article = derive.structure(clean_text(derive.strip_markup(MARKDOWN_ARTICLE)))
+    assert article.title == "Volcanoes"
+    assert [(s.tag, s.heading, len(s.paragraphs)) for s in article.sections] == [
+        ("mount-vesuvius", "Mount Vesuvius", 3)]
+    draft = derive.derive(MARKDOWN_ARTICLE, "volcanoes.md")
+    fields = [n.fields for n in draft.notes]
+    assert ["Mount Vesuvius erupted in {{c1::79 AD::year}} and buried Pompeii.", ""] in fields
+    assert ["Which place erupted in 79 AD and buried Pompeii?", "Mount Vesuvius"] in fields
+    assert ["The eruption killed about {{c1::2,000 people::number}}.", ""] in fields
+    assert not any("*" in f or "](" in f for pair in fields for f in pair)

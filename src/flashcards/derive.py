@@ -82,13 +82,19 @@ _ORG_WORDS = frozenset(
 _EVENT_WORDS = frozenset(
     """war revolution purge purges battle treaty crisis uprising rebellion siege olympics conference
     depression movement famine pact agreement summit election elections trial trials massacre plan
-    blockade invasion offensive campaign""".split()
+    blockade invasion offensive campaign fire earthquake eruption flood plague riot riots strike reformation
+    renaissance crusade expedition armistice ceasefire coup""".split()
 )
 _PLACE_WORDS = frozenset(
     """union kingdom republic states city river mountains mountain sea ocean island islands lake street
     province county valley bay gulf desert peninsula empire oblast region center centre station base
-    airport port harbour harbor park square bridge""".split()
+    airport port harbour harbor park square bridge lane road avenue cathedral castle palace tower abbey
+    temple""".split()
 )
+# First words that make a name a place ("Mount Vesuvius", "Lake Baikal", "Fort Sumter").
+_PLACE_LEADS = frozenset("mount mt lake cape fort port isle gulf bay".split())
+# All-capital words that are not organisations.
+_NOT_ACRONYMS = frozenset("AD BC BCE CE AM PM UTC GMT OK TV II III IV".split())
 PLACES = frozenset(
     """afghanistan africa albania america antarctica argentina armenia asia australia austria azerbaijan
     belarus belgium berlin bolivia brazil britain bulgaria canada chile china colombia crimea croatia cuba
@@ -100,6 +106,34 @@ PLACES = frozenset(
 )
 
 _ROMAN_RE = re.compile(r"^(?=[IVXLC]+$)M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
+
+# --------------------------------------------------------------------------- markup
+
+_HTML_HINT_RE = re.compile(r"<(?:p|div|br|h[1-6]|li|ul|ol|article|section|span|a|body|html)\b[^>]*>", re.I)
+_HTML_DROP_RE = re.compile(r"<(script|style|head|nav|header|footer|aside|noscript|form)\b.*?</\1\s*>", re.I | re.S)
+_HTML_BLOCK_RE = re.compile(r"</?(?:p|div|br|h[1-6]|li|ul|ol|article|section|tr|table|blockquote|pre)\b[^>]*>", re.I)
+_MD_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", re.M)
+_MD_BULLET_RE = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+(?=\S)", re.M)
+_MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS_RE = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
+_CITATION_RE = re.compile(r"\[(?:\d+|[a-z]|note \d+|citation needed|clarification needed)\]", re.I)
+
+
+def strip_markup(text: str) -> str:
+    """Plain text from an article saved as HTML or written in Markdown: tags, scripts and navigation
+    removed, headings and list items on lines of their own, links reduced to their text, and
+    Wikipedia-style citation marks ("[12]", "[citation needed]") dropped."""
+    if _HTML_HINT_RE.search(text):
+        text = _HTML_DROP_RE.sub("\n", text)
+        text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+        text = _HTML_BLOCK_RE.sub("\n\n", text)
+        text = re.sub(r"<[^>]+>", "", text)
+    text = _MD_HEADING_RE.sub(lambda m: f"\n{m.group(1)}\n", text)
+    text = _MD_BULLET_RE.sub("\n", text)
+    text = _MD_LINK_RE.sub(r"\1", text)
+    text = _MD_EMPHASIS_RE.sub(r"\2", text)
+    return _CITATION_RE.sub("", text)
+
 
 # --------------------------------------------------------------------------- structure
 
@@ -285,7 +319,8 @@ def structure(text: str) -> Article:
             continue
         if kind == "heading":
             current = sections[-1]
-            if len(sections) == 1 and not current.paragraphs and current.heading is None:
+            subtitle = ":" in unit or len(unit.split()) >= 7
+            if len(sections) == 1 and not current.paragraphs and current.heading is None and subtitle:
                 # A subtitle right after the title belongs to the unheaded opening.
                 current.heading = unit
                 continue
@@ -376,12 +411,14 @@ def _strip_possessive(word: str) -> str:
 def _classify(words: list[str], known: dict[str, str]) -> str:
     lowered = [w.lower() for w in words]
     if len(words) == 1 and words[0].isupper() and len(words[0]) >= 2 and not _ROMAN_RE.match(words[0]):
-        return "organisation"
+        return "name" if words[0] in _NOT_ACRONYMS else "organisation"
     if any(w in _EVENT_WORDS for w in lowered):
         return "event"
     if any(w in _ORG_WORDS for w in lowered):
         return "organisation"
-    if any(w in PLACES for w in lowered) or (len(words) > 1 and lowered[-1] in _PLACE_WORDS):
+    if any(w in PLACES for w in lowered) or (
+        len(words) > 1 and (lowered[-1] in _PLACE_WORDS or lowered[0].rstrip(".") in _PLACE_LEADS)
+    ):
         return "place"
     joined = " ".join(words)
     if joined in known:
@@ -398,8 +435,12 @@ _PERSON_VERBS = frozenset(
 
 
 def _person_shaped(words: list[str]) -> bool:
-    return 2 <= len(words) <= 4 and all(_NAME_WORD_RE.match(w) for w in words) and not any(
-        w.lower() in _TITLES for w in words
+    # A regnal number may close a name ("Charles II").
+    body = words[:-1] if len(words) > 1 and _ROMAN_RE.match(words[-1]) else words
+    return (
+        2 <= len(words) <= 4
+        and all(_NAME_WORD_RE.match(w) for w in body)
+        and not any(w.lower() in _TITLES for w in words)
     )
 
 
@@ -432,6 +473,12 @@ def _runs(sentence: str) -> list[tuple[list[str], int, int]]:
                 break
         while words and words[-1].lower() in _CONNECTORS:
             words.pop()
+        # "Old St Paul’s Cathedral": a possessive inside a longer name is not a name of its own.
+        if words and re.search(r"[’']s$", words[-1]) and j < len(tokens) and tokens[j][0][:1].isupper():
+            i = j
+            while i < len(tokens) and tokens[i][0][:1].isupper():
+                i += 1
+            continue
         if words:
             if words[-1].endswith(".") and len(words[-1]) > 2:
                 words[-1] = words[-1][:-1]
@@ -563,6 +610,7 @@ def entities_in(sentence: str, known: dict[str, str]) -> list[Entity]:
 
 _YEAR_RE = re.compile(
     r"\b(?:1[0-9]{3}|20[0-9]{2})(?:s\b|\s*[-–]\s*(?:1[0-9]{3}|20[0-9]{2}|[0-9]{2})\b)?(?![\d,.]\d)"
+    r"|\b[0-9]{1,4}\s+(?:AD|BC|BCE|CE)\b|\bAD\s+[0-9]{1,4}\b"
 )
 _UNITS = (
     "percent|per cent|million|billion|thousand|hundred|km|kilometres|kilometers|miles|metres|meters|"
@@ -758,7 +806,7 @@ def derive(text: str, path: str | Path = "<text>", deck: str | None = None) -> D
     :class:`ImportFailed` when the text is empty, has no sentences, or nothing worth a card.
     """
     path = Path(path)
-    cleaned = clean_text(text)
+    cleaned = clean_text(strip_markup(text))
     if not cleaned.strip():
         raise ImportFailed(path, "the file is empty")
     article = structure(cleaned)
