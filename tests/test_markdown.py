@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -354,3 +355,13 @@ def test_cli_import_and_export_md(tmp_path, capsys):
     assert cli_main(["import", "--data-dir", data, str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.strip() == f"flashcards: {bad}:4: expected 'key: value', got 'nonsense'"
+
+
+def test_exported_file_gets_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "perm.md"
+        md_export.write(Draft(path="x", notes=[DraftNote("a", "Basic", ["q", "a"])]), out)
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644

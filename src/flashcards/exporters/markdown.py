@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,13 +155,14 @@ def write(draft: Draft, path: str | Path, progress: Callable[[int, int], None] |
             media_dir.mkdir(parents=True, exist_ok=True)
             for item in draft.media:
                 (media_dir / item.name).write_bytes(item.read())
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # Not tempfile.mkstemp: its files are private (0600); a deck file gets the usual permissions.
+        tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            with open(tmp, "x", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
     except OSError as exc:
         raise ExportFailed(f"cannot write {path}: {exc.strerror or exc}") from None
