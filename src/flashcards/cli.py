@@ -163,7 +163,9 @@ def cmd_review(args) -> int:
                 print(f"stopped: {answered} answered.")
                 return 0
             if line.strip().lower() == "u":
-                print("undone." if session.undo() is not None else "nothing to undo.")
+                undone = session.undo() is not None
+                answered -= undone  # the loop's only undoable action is an answer
+                print("undone." if undone else "nothing to undo.")
                 continue
             print("-" * 40)
             print(render.plain_text(card.back))
@@ -177,7 +179,9 @@ def cmd_review(args) -> int:
                     return 0
                 choice = line.strip().lower()
                 if choice == "u":
-                    print("undone." if session.undo() is not None else "nothing to undo.")
+                    undone = session.undo() is not None
+                    answered -= undone
+                    print("undone." if undone else "nothing to undo.")
                     break
                 if choice in ("1", "2", "3", "4"):
                     elapsed = int((utc_now() - shown).total_seconds() * 1000)
