@@ -389,9 +389,15 @@ def test_cli_derive_writes_files_that_import_reads(tmp_path, capsys):
     assert cli_main(["derive", "--data-dir", data, "--deck", "Space", str(APOLLO)]) == 0
     assert f"0 new, 0 updated, {n} unchanged" in capsys.readouterr().out
 
-    csv_out = tmp_path / "apollo.csv"
-    assert cli_main(["derive", str(APOLLO), "-o", str(csv_out)]) == 0
-    assert len(importing.parse(csv_out).notes) == n
+    for suffix in (".csv", ".tsv", ".apkg"):
+        other = tmp_path / f"apollo{suffix}"
+        assert cli_main(["derive", str(APOLLO), "-o", str(other)]) == 0
+        back = importing.parse(other)
+        try:
+            assert sorted(x.guid for x in back.notes) == sorted(x.guid for x in md.notes), suffix
+        finally:
+            if callable(back.cleanup):
+                back.cleanup()
 
 
 def test_cli_derive_errors_change_nothing(tmp_path, capsys):
