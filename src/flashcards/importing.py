@@ -464,8 +464,12 @@ def _apply_scheduling(col: Collection, conn, sched_cards, review_rows, now_ms: i
     for cid, dc, did in sched_cards:
         guid, o = conn.execute("SELECT n.guid, c.ord FROM card c JOIN note n ON n.id = c.note_id WHERE c.id = ?",
                                (cid,)).fetchone()
+        # An answer made here comes back from our own .apkg export with the same card and time but
+        # another id (its id's low bits were random): the card's (time, id) pairs tell them apart.
+        have = dict(conn.execute("SELECT time_ms, id FROM review WHERE card_id = ?", (cid,)))
         rows = [(r.id, cid, guid, o, did, r.time_ms, int(r.rating), int(r.kind), _STATE_FOR_KIND[ReviewKind(r.kind)],
-                 max(0, min(int(r.duration_ms or 0), 60_000)), r.interval_s) for r in dc.reviews]
+                 max(0, min(int(r.duration_ms or 0), 60_000)), r.interval_s) for r in dc.reviews
+                if have.get(r.time_ms, r.id) == r.id]
         before = conn.total_changes
         conn.executemany("INSERT OR IGNORE INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, "
                          "state_before, duration_ms, interval_s) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
