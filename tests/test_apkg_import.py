@@ -825,3 +825,19 @@ def test_newest_layout_with_each_decompressor(packages, zstd_backend):
     draft = apkg.parse(packages["anki21b", False].path)
     draft.cleanup()
     assert len(draft.notes) == 5 and [m.name for m in draft.media] == ["a.png"]
+
+
+def test_our_own_export_round_trips_without_duplicate_reviews(packages, col, tmp_path):
+    from datetime import UTC, datetime
+
+    from flashcards import exporting, importing
+
+    built = packages["anki21b", False]
+    importing.import_file(col, built.path, backup=False)
+    basic = _card(col, built.guids["basic"])
+    col.study(basic["deck_id"]).answer(basic["id"], 3, now=datetime.fromtimestamp(CRT + 102 * DAY, UTC))
+    assert _counts(col) == (5, 8, 10)
+    exporting.export(col, tmp_path / "ours.apkg")
+    again = importing.import_file(col, tmp_path / "ours.apkg", backup=False)
+    assert (again.new, again.reviews_added) == (0, 0)  # the local answer is not added a second time
+    assert _counts(col) == (5, 8, 10)
