@@ -423,3 +423,13 @@ def test_replace_keeps_other_options(scol):
     optimizer.apply_optimization(col, plan)
     opts = col.deck_options(did)
     assert (opts.new_per_day, opts.desired_retention) == (7, 0.85)
+
+
+def test_deck_retention_advice_uses_the_deck(scol):
+    did = scol.deck_id("Syn")
+    scol.set_deck_options(did, replace(scol.deck_options(did), new_per_day=4))
+    advice = optimizer.deck_retention_advice(scol, "Syn", days=60, retentions=(0.8, 0.9), seeds=(1,))
+    assert (advice.deck_size, advice.new_per_day, advice.days) == (80, 4, 60)
+    assert [p.desired_retention for p in advice.points] == [0.8, 0.9]
+    assert "first answers: your own rating mix" not in advice.notes  # 80 first answers: under 100
+    assert "review answers: your own Hard/Good/Easy mix" in advice.notes

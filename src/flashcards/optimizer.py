@@ -660,3 +660,14 @@ def apply_optimization(col, plan: OptimizationPlan, now: datetime | None = None)
             opts = replace(col.deck_options(d), fsrs_parameters=list(plan.fit.parameters))
             n += col.set_deck_options(d, opts, now)
     return n
+
+
+def deck_retention_advice(col, deck: str, *, days: int = 365, retentions: Sequence[float] = RETENTION_GRID,
+                          seeds: Sequence[int] = (1, 2, 3)) -> RetentionAdvice:
+    """:func:`advise_retention` for a deck as it is: its parameters, its size (with subdecks), its new
+    cards per day (at least 1) and its learners' own answer mix. Slow (seconds): run it off the UI thread."""
+    did = col.deck_id(deck)
+    opts = col.deck_options(did)
+    _deck_ids, card_ids, reviews = deck_reviews(col, deck)
+    return advise_retention(opts.parameters(), deck_size=max(1, len(card_ids)), new_per_day=max(1, opts.new_per_day),
+                            days=days, reviews=reviews, retentions=retentions, seeds=seeds)
