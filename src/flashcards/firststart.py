@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flashcards import importing
+from flashcards.collection import normalize_deck_name
 from flashcards.resources import decks_dir
 
 
@@ -38,7 +39,9 @@ def load_shipped_decks(col, folder: Path | None = None) -> list[str]:
             continue
         plan = importing.plan(col, draft)
         result = importing.apply(col, plan)
-        deck_name = draft.title or (draft.notes[0].deck if draft.notes else key)
+        # The deck the notes went to, which a ``deck:`` header may name differently from the title:
+        # delete_deck marks this name deleted.
+        deck_name = normalize_deck_name(draft.notes[0].deck) if draft.notes else (draft.title or key)
         with col.db.atomic():
             col._sql("INSERT OR REPLACE INTO shipped_deck (key, version, deck_name, deleted) VALUES (?, ?, ?, 0)",
                      (key, version, deck_name))
