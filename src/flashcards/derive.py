@@ -270,21 +270,18 @@ def structure(text: str) -> Article:
             kept.append(("prose", unit))
 
     # Teasers: a unit that the text following it starts with (a truncated copy of the opening).
+    norms = [_norm(u) for _k, u in kept]
     filtered: list[tuple[str, str]] = []
     for i, (kind, unit) in enumerate(kept):
         stem = re.sub(r"(?:\.\.\.|…|\s)+$", "", unit)
-        after = [u for k, u in kept[i + 1 : i + 6] if k != "meta"]
-        following = _norm(" ".join(after))
-        if len(stem) >= 20 and kind != "meta" and after and _norm(stem) != _norm(after[0]):
-            key = _norm(stem)
+        key = _norm(stem)
+        after = [norms[j] for j in range(i + 1, min(i + 6, len(kept))) if kept[j][0] != "meta"]
+        if len(stem) >= 20 and kind != "meta" and after and key != after[0]:
+            following = " ".join(after)
             # A copy of the opening that is cut off: runs past the next unit, stops inside a word,
             # or ends in an ellipsis. (A heading equal to the next line is a repeat, handled below.)
-            cut = (
-                len(key) > len(_norm(after[0]))
-                or stem != unit
-                or (following.startswith(key) and following[len(key) : len(key) + 1].isalnum())
-            )
-            if cut and following.startswith(key):
+            cut = len(key) > len(after[0]) or stem != unit or following[len(key) : len(key) + 1].isalnum()
+            if following.startswith(key) and cut:
                 dropped.append(unit)
                 continue
         filtered.append((kind, unit))
@@ -385,7 +382,7 @@ def split_sentences(paragraph: str) -> list[str]:
 def is_sentence(s: str) -> bool:
     """A real sentence: at least four words, starts with a capital/digit/quote, has letters."""
     words = s.split()
-    return len(words) >= 4 and bool(re.match(r"[\"“‘(]?[A-Z0-9]", s)) and sum(c.isalpha() for c in s) > 10
+    return len(words) >= 4 and bool(re.match(r"[\"“‘(]?[A-Z0-9]", s)) and sum(map(str.isalpha, s)) > 10
 
 
 # --------------------------------------------------------------------------- entities
@@ -405,7 +402,7 @@ class Entity:
 
 
 def _strip_possessive(word: str) -> str:
-    return re.sub(r"[’']s$", "", word)
+    return word[:-2] if word.endswith(("’s", "'s")) else word
 
 
 def _classify(words: list[str], known: dict[str, str]) -> str:
@@ -654,16 +651,26 @@ class Candidate:
     sentence: str
 
 
+_WORD_RE = re.compile(r"[\w’']+")
+
+
+def _words(text: str) -> list[str]:
+    return [_strip_possessive(w) for w in _WORD_RE.findall(text.lower())]
+
+
 def _visible_elsewhere(answer: str, rest: str) -> bool:
     """True when the answer (or a name-part of it, or its digits) can be read in ``rest``."""
-    rest_l = rest.lower()
-    if re.search(r"(?<!\w)" + re.escape(answer.lower()) + r"(?!\w)", rest_l):
+    target = _words(answer)
+    seen = _words(rest)
+    n = len(target)
+    if n and any(seen[i : i + n] == target for i in range(len(seen) - n + 1)):
         return True
-    for part in re.findall(r"[\w’']+", answer):
+    present = set(seen)
+    for part in _WORD_RE.findall(answer):
         bare = _strip_possessive(part)
         if bare.lower() in STOPWORDS or len(bare) < 3:
             continue
-        if (bare[0].isupper() or bare.isdigit()) and re.search(r"(?<!\w)" + re.escape(bare.lower()) + r"(?!\w)", rest_l):
+        if (bare[0].isupper() or bare.isdigit()) and bare.lower() in present:
             return True
     return False
 
