@@ -56,11 +56,40 @@ def data_dir() -> str | None:
     return None
 
 
+def prepare(folder: str | None):
+    """What ``flashcards`` does on the desktop before its window opens, for the phone too.
+
+    Loads the shipped decks (first start, or a newer version shipped with an update) and makes the
+    day's backup. A problem there is logged, not fatal: the user's collection still opens.
+    Returns the resolved data dir (a ``Path``).
+    """
+    from kivy.logger import Logger  # noqa: PLC0415
+
+    from flashcards.backup import daily_backup  # noqa: PLC0415 - needs src/ on sys.path
+    from flashcards.collection import Collection  # noqa: PLC0415
+    from flashcards.errors import FlashcardsError  # noqa: PLC0415
+    from flashcards.firststart import load_shipped_decks  # noqa: PLC0415
+    from flashcards.paths import resolve_data_dir  # noqa: PLC0415
+    from flashcards.timeutil import utc_now  # noqa: PLC0415
+
+    path = resolve_data_dir(folder)
+    col = Collection.open(path)
+    try:
+        for message in load_shipped_decks(col):
+            Logger.info(f"Flashcards: {message}")
+        daily_backup(col, utc_now())
+    except (FlashcardsError, OSError) as exc:
+        Logger.warning(f"Flashcards: start-up step failed, continuing: {exc}")
+    finally:
+        col.close()
+    return path
+
+
 def main() -> int:
     """Run the GUI; returns the process exit status."""
     from flashcards.ui.app import main as run_app  # noqa: PLC0415 - needs src/ on sys.path
 
-    status = run_app(data_dir())
+    status = run_app(prepare(data_dir()))
     return int(status or 0)
 
 

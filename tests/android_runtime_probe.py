@@ -93,6 +93,19 @@ if CONFIG.get("run_app"):
     except BaseException:  # noqa: BLE001
         result["app_error"] = traceback.format_exc(limit=8)
 
+# What the start-up left in the data dir: the shipped decks, loaded on first start.
+try:
+    import sqlite3
+
+    from flashcards.paths import DB_NAME, resolve_data_dir
+
+    db = resolve_data_dir(None) / DB_NAME
+    if db.is_file():
+        with sqlite3.connect(db) as conn:
+            result["shipped_decks"] = [list(r) for r in conn.execute("SELECT key, version FROM shipped_deck")]
+except BaseException:  # noqa: BLE001
+    result["shipped_decks_error"] = traceback.format_exc(limit=4)
+
 # 3. Optional features must fail with words, not tracebacks.
 for name, call in CONFIG.get("degrade", {}).items():
     module_name, _, func = call["func"].rpartition(".")

@@ -481,6 +481,9 @@ def test_app_code_runs_with_only_the_phones_modules(phone_run):
     if (SRC / "ui" / "app.py").is_file():
         assert phone_run["app_error"] is None, phone_run["app_error"]
         assert phone_run["app_ran"], "the app did not start through main.py"
+        # main.py did the desktop's start-up steps: the shipped decks are in the new collection.
+        shipped = {key for key, _version in phone_run.get("shipped_decks", [])}
+        assert shipped and shipped == {p.stem for p in (ROOT / "decks").glob("*.md") if p.stem.lower() != "readme"}
     # Imports refused to the app's own files: only the optional extras, which degrade.
     ours = [r for r in phone_run["refused"] if r["by"] == "main.py" or r["by"].startswith("src/")]
     unexpected = [r for r in ours if not _optional(r["module"])]
