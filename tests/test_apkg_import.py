@@ -841,3 +841,69 @@ def test_our_own_export_round_trips_without_duplicate_reviews(packages, col, tmp
     again = importing.import_file(col, tmp_path / "ours.apkg", backup=False)
     assert (again.new, again.reviews_added) == (0, 0)  # the local answer is not added a second time
     assert _counts(col) == (5, 8, 10)
+
+
+# --------------------------------------------------------------------------- hostile column values
+
+HUGE = 2**62
+
+
+@pytest.mark.parametrize(
+    "sql, match",
+    [
+        ("UPDATE cards SET due = 'soon'", "malformed column"),
+        ("UPDATE cards SET ord = -1", "malformed column"),
+        ("UPDATE cards SET flags = 1.5", "malformed column"),
+        ("UPDATE cards SET queue = X'00'", "malformed column"),
+        ("UPDATE col SET crt = 'yesterday'", "creation time"),
+        (f"UPDATE col SET crt = {HUGE}", "creation time"),
+        ("UPDATE notes SET flds = X'00ff'", "not text"),
+        ("UPDATE col SET decks = '[1, 2]'", "damaged decks"),
+        ('UPDATE col SET models = \'{"1": {"name": "x"}}\'', "damaged note types"),
+        ("UPDATE col SET dconf = 'not json'", "damaged deck options"),
+        ("DROP TABLE revlog", "no revlog table"),
+    ],
+)
+def test_hostile_values_refused(packages, tmp_path, private_tmp, sql, match):
+    pkg = edit_collection(packages["anki21", False].path, tmp_path / "h.apkg", lambda c: c.execute(sql))
+    refused(pkg, private_tmp, match)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"UPDATE cards SET due = {HUGE}",
+        f"UPDATE cards SET due = -{HUGE}",
+        f"UPDATE cards SET left = {HUGE}",
+        f"UPDATE revlog SET ivl = {HUGE}",
+        f"UPDATE revlog SET time = {HUGE}",
+        f"UPDATE revlog SET id = id + {HUGE}",
+        "UPDATE revlog SET ease = 'good'",
+        "UPDATE revlog SET type = 99",
+        'UPDATE cards SET data = \'{"s": Infinity, "d": 5, "lrt": 1}\'',
+        f'UPDATE cards SET data = \'{{"s": 3.0, "d": 5, "lrt": {HUGE}}}\'',
+        "UPDATE cards SET data = '[1, 2]'",
+        "UPDATE notes SET tags = 7",
+        "UPDATE notes SET mid = 'x'",
+        "UPDATE notes SET guid = 'dup'",
+    ],
+)
+def test_odd_values_import_without_harm(packages, tmp_path, col, sql):
+    """Values a damaged or hostile file may hold: the import either keeps them within bounds or
+    leaves them out; it never writes out-of-range numbers or fails with a traceback."""
+    from flashcards import importing
+
+    pkg = edit_collection(packages["anki21", False].path, tmp_path / "odd.apkg", lambda c: c.execute(sql))
+    draft = apkg.parse(pkg)
+    draft.cleanup()
+    for note in draft.notes:
+        for card in note.cards or []:
+            assert card.due_ms is None or 0 <= card.due_ms <= apkg.MAX_MS
+            assert card.last_review_ms is None or 0 <= card.last_review_ms <= apkg.MAX_MS
+            assert card.position is None or 0 <= card.position <= apkg.MAX_POSITION
+            assert card.stability is None or 0 < card.stability < 1e6
+            for r in card.reviews:
+                assert 0 < r.time_ms <= apkg.MAX_MS and 0 <= r.duration_ms <= 60_000
+                assert r.interval_s is None or abs(r.interval_s) <= apkg.MAX_INTERVAL_S
+    result = importing.import_file(col, pkg, backup=False)
+    assert result.new + len(result.skipped) == 5

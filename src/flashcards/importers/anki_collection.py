@@ -117,10 +117,10 @@ class Reader:
             row = conn.execute("SELECT crt, ver FROM col").fetchone()
         except sqlite3.DatabaseError as e:
             raise CollectionError(f"damaged collection ({e})") from e
-        if row is None:
-            raise CollectionError("damaged collection (empty col table)")
-        self.crt = int(row[0])
-        self.version = int(row[1])
+        if row is None or type(row[0]) is not int:
+            raise CollectionError("damaged collection (no creation time in the col table)")
+        self.crt = row[0]
+        self.version = row[1]
 
     # ------------------------------------------------------------------ note types, decks, options
 

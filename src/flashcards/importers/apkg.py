@@ -23,6 +23,7 @@ import gc
 import json
 import re
 import shutil
+import sqlite3
 import tempfile
 from collections import defaultdict
 from html import unescape
@@ -56,6 +57,18 @@ MIN_EXTRACT_BYTES = 256 << 20
 EXTRACT_RATIO = 200
 MAX_EXTRACT_BYTES = 16 << 30
 _EPOCH_SECONDS_FLOOR = 1_000_000_000  # Anki's own test: a (re)learning due above this is a timestamp
+# Bounds that keep hostile numbers out of the store (SQLite integers are 64-bit; review ids need
+# time_ms < 2**43): times up to the year 9999, positions, ordinals, intervals up to 1000 years.
+MAX_MS = 253_402_300_799_999
+MAX_POSITION = 1_000_000_000
+MAX_ORD = 10_000
+MAX_INTERVAL_DAYS = 365_000
+MAX_INTERVAL_S = MAX_INTERVAL_DAYS * DAY_S
+
+
+def _ms(value: int) -> int | None:
+    """An epoch-ms time, or None when it is outside 1970..9999 (the pipeline then uses the last review)."""
+    return value if 0 <= value <= MAX_MS else None
 
 
 def extract_limit(package_size: int) -> int:
@@ -103,6 +116,19 @@ def _parse(path: Path, tmp: Path, budget: Budget) -> Draft:
         conn = connect(db_path)
         try:
             _read_collection(Reader(conn), draft, path)
+        except CollectionError:
+            raise
+        except (
+            TypeError,
+            ValueError,
+            KeyError,
+            IndexError,
+            AttributeError,
+            OverflowError,
+            sqlite3.Error,
+        ) as e:
+            # Typed checks above catch what real damage looks like; this is the net for the rest.
+            raise CollectionError(f"damaged collection ({type(e).__name__}: {e})") from e
         finally:
             conn.close()
         renames = _extract_media(pkg, tmp / "media", draft)
@@ -241,6 +267,8 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
     used_decks: set[str] = set()
     odd_rows = 0
     crt = reader.crt
+    if not 0 <= crt <= MAX_MS // 1000:
+        raise CollectionError(f"damaged collection (creation time {crt})")
     no_reviews: tuple = ()
     notes = draft.notes
     for index, (nid, guid, mid, tags, flds) in enumerate(reader.notes(), start=1):
@@ -258,8 +286,13 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
                         index,
                     )
         nt = notetypes.get(mid)
-        if nt is None:
-            draft.skipped.append((index, f"note {guid!r} uses a note type missing from the package"))
+        if nt is None or not nt.fields:
+            why = (
+                "a note type missing from the package"
+                if nt is None
+                else f"note type {nt.name!r}, which has no fields"
+            )
+            draft.skipped.append((index, f"note {guid!r} uses {why}"))
             continue
         if len(fields) != len(nt.fields):
             if len(fields) < len(nt.fields):
@@ -364,7 +397,20 @@ def _card(
     row: tuple, deck: str, guid: str, crt: int, config: DeckConfig | None, revlog
 ) -> tuple[DraftCard, int]:
     """One card row -> DraftCard; also returns how many of its review rows were unusable."""
-    _cid, _nid, _did, ord_, ctype, queue, due, _ivl, left, odue, odid, flags, data = row
+    cid, _nid, _did, ord_, ctype, queue, due, _ivl, left, odue, odid, flags, data = row
+    # SQLite columns hold any type: a hostile file must not reach arithmetic with text or floats.
+    if not (
+        type(ord_) is int
+        and type(ctype) is int
+        and type(queue) is int
+        and type(due) is int
+        and type(left) is int
+        and type(odue) is int
+        and type(odid) is int
+        and type(flags) is int
+        and 0 <= ord_ < MAX_ORD
+    ):
+        raise CollectionError(f"damaged collection (card {cid} has a malformed column)")
     if odid:
         due = odue  # a filtered deck's due is a queue order; the home due is kept in odue
     if ctype == 0 and not revlog:  # the common case (shared decks): a plain new card
@@ -374,7 +420,7 @@ def _card(
             suspended=queue == -1,
             buried=queue in (-2, -3),
             flag=flags & 7,
-            position=due if due > 0 else 0,
+            position=min(due, MAX_POSITION) if due > 0 else 0,
         ), 0
     state = _STATES[ctype] if ctype in (0, 1, 2, 3) else CardState.NEW
     card = DraftCard(
@@ -386,12 +432,12 @@ def _card(
         flag=flags & 7,
     )
     if state == CardState.NEW:
-        card.position = max(int(due), 0)
+        card.position = min(max(due, 0), MAX_POSITION)
     elif state == CardState.REVIEW:
-        card.due_ms = (crt + due * DAY_S) * 1000
+        card.due_ms = _ms((crt + due * DAY_S) * 1000)
     else:
         # (Re)learning: epoch seconds for steps within a day, a day number for interday steps.
-        card.due_ms = due * 1000 if due > _EPOCH_SECONDS_FLOOR else (crt + due * DAY_S) * 1000
+        card.due_ms = _ms(due * 1000 if due > _EPOCH_SECONDS_FLOOR else (crt + due * DAY_S) * 1000)
         steps = (
             (config.learn_steps if state == CardState.LEARNING else config.relearn_steps) if config else []
         )
@@ -402,7 +448,14 @@ def _card(
     last_rated = None
     for rid, _c, ease, ivl, time_ms, rtype in revlog:
         kind = _KINDS.get(rtype)
-        if kind is None or ease not in (0, 1, 2, 3, 4):
+        if (
+            kind is None
+            or ease not in (0, 1, 2, 3, 4)
+            or type(rid) is not int
+            or not 0 < rid <= MAX_MS
+            or type(ivl) is not int
+            or type(time_ms) is not int
+        ):
             bad += 1
             continue
         if ease == 0 and kind in (ReviewKind.LEARN, ReviewKind.REVIEW, ReviewKind.RELEARN):
@@ -416,7 +469,9 @@ def _card(
                 rating=ease,
                 kind=kind,
                 duration_ms=min(max(int(time_ms), 0), MAX_REVIEW_DURATION_MS),
-                interval_s=-ivl if ivl < 0 else ivl * DAY_S,
+                interval_s=(-ivl if ivl < 0 else ivl * DAY_S)
+                if -MAX_INTERVAL_S <= ivl <= MAX_INTERVAL_DAYS
+                else None,
             )
         )
 
@@ -424,7 +479,7 @@ def _card(
         memory = _memory(data)
         if memory:
             card.stability, card.difficulty, lrt = memory
-            card.last_review_ms = lrt * 1000 if lrt else last_rated
+            card.last_review_ms = _ms(lrt * 1000) if lrt else last_rated
         else:
             card.last_review_ms = last_rated
     return card, bad
@@ -441,8 +496,13 @@ def _memory(data) -> tuple[float, float, int | None] | None:
     if not isinstance(value, dict):
         return None
     s, d, lrt = value.get("s"), value.get("d"), value.get("lrt")
-    if not isinstance(s, int | float) or not isinstance(d, int | float) or s <= 0 or not 1 <= d <= 10:
-        return None
+    if (
+        not isinstance(s, int | float)
+        or not isinstance(d, int | float)
+        or not 0 < s < 1e6
+        or not 1 <= d <= 10
+    ):
+        return None  # (NaN and infinities fail these comparisons too)
     return float(s), float(d), int(lrt) if isinstance(lrt, int) and lrt > 0 else None
 
 
