@@ -1,12 +1,14 @@
 """CSV import benchmark: an N-row TSV (step 1 of ``../shared/bench/PROTOCOL.md``) through ``flashcards import``.
 
-Usage: ``python benchmarks/bench_import_csv.py [N] [--seed S] [--exports]`` (N defaults to 100000).
+Usage: ``python benchmarks/bench_import_csv.py [N] [--seed S] [--exports] [--peer]`` (N defaults to 100000).
 Prints exactly one JSON line on stdout (progress on stderr). The import runs the calls the CLI's
 ``import`` makes, in its order: ``importing.parse`` -> ``importing.plan`` -> ``col.backup()`` ->
 ``importing.apply`` into a fresh data dir on disk (WAL + synchronous=FULL), timed end to end and per
 phase. Then the same file is imported again (every note unchanged: the re-import path). With
 ``--exports`` the collection is also exported to .tsv and .apkg (``exporting.export``), timed.
-The peer (Anki 26.09's Rust importer, same file, same machine kind) does about 32,000 notes/s.
+The peer (Anki 26.09's Rust importer, same file, same machine kind) does about 32,000 notes/s; with
+``--peer`` (needs the ``anki`` test dependency) the same file is also imported by Anki here, in the same
+run, so the ratio ``vs_peer`` compares like with like on a busy machine.
 """
 
 from __future__ import annotations
@@ -60,11 +62,29 @@ def import_like_cli(col: Collection, path: Path) -> tuple[dict, object]:
     return times, result
 
 
+def anki_import_rate(path: Path, tmp: Path) -> float:
+    """Notes/s of Anki's own CSV importer on the same file (metadata + import, as its import dialog)."""
+    from anki.collection import Collection as AnkiCollection
+    from anki.collection import ImportCsvRequest
+
+    (tmp / "anki").mkdir()
+    col = AnkiCollection(str(tmp / "anki" / "collection.anki2"))
+    try:
+        t = time.perf_counter()
+        metadata = col.get_csv_metadata(path=str(path), delimiter=None)
+        log_ = col.import_csv(ImportCsvRequest(path=str(path), metadata=metadata)).log
+        dt = time.perf_counter() - t
+        return len(log_.new) / dt
+    finally:
+        col.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", type=int, nargs="?", default=100_000)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--exports", action="store_true", help="also time .tsv and .apkg exports")
+    ap.add_argument("--peer", action="store_true", help="also time Anki's importer on the same file")
     args = ap.parse_args()
     n = args.n
     tmp = Path(tempfile.mkdtemp(prefix="fc-bench-csv-"))
@@ -80,8 +100,13 @@ def main() -> None:
                 + " ".join(f"{k}={v:.2f}s" for k, v in times.items() if k != "total"))
             out["import_csv_s"] = round(times["total"], 3)
             out["import_csv_notes_per_s"] = round(n / times["total"])
-            out["peer_import_csv_notes_per_s"] = PEER_NOTES_PER_S
-            out["vs_peer"] = round(n / times["total"] / PEER_NOTES_PER_S, 2)
+            peer = PEER_NOTES_PER_S
+            if args.peer:
+                peer = anki_import_rate(tsv, tmp)
+                log(f"anki: {peer:,.0f} notes/s")
+            out["peer_import_csv_notes_per_s"] = round(peer)
+            out["peer_measured"] = bool(args.peer)
+            out["vs_peer"] = round(n / times["total"] / peer, 2)
             for k in ("parse", "plan", "backup", "apply"):
                 out[f"{k}_s"] = round(times[k], 3)
 
