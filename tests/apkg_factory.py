@@ -93,6 +93,10 @@ def build_collection(
     try:
         col.set_config("fsrs", True)
         french = col.decks.id("Lang::French")
+        # A deck's own desired retention (overrides its options group's; newer Anki only).
+        lang = col._backend.get_deck(col.decks.id("Lang"))
+        lang.normal.desired_retention = 0.8
+        col._backend.update_deck(lang)
         misc = col.decks.id("Misc")
         deck = col.decks.get(misc)
         deck["desc"] = "Odds and ends"

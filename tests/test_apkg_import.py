@@ -164,6 +164,7 @@ def test_deck_options(packages, key):
         "desired_retention": 0.9,
         "fsrs_parameters": None,  # Anki's default options hold no parameters
     }
+    assert decks["Lang"].options["desired_retention"] == 0.8  # the deck's own, over its group's 0.9
 
 
 @pytest.mark.parametrize("key", ALL, ids=IDS)

@@ -191,6 +191,8 @@ class Reader:
         out = {}
         for d in self._col_json("decks").values():
             dr = d.get("desiredRetention")
+            if isinstance(dr, int | float) and dr > 1:
+                dr = dr / 100  # the legacy JSON holds a deck's own retention as a percentage
             out[int(d["id"])] = Deck(
                 id=int(d["id"]),
                 name=str(d["name"]),
