@@ -7,7 +7,7 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from conftest import add_basic, card_ids, run_cli
+from conftest import add_basic, card_ids
 
 from flashcards import backup as B
 from flashcards import db as dbmod
@@ -120,26 +120,31 @@ def test_restoring_an_older_schema_migrates_it(col, now, monkeypatch):
     assert col._sql("SELECT sort_field, extra FROM note").fetchall() == [("old", "")]
 
 
-def test_cli_backup_and_restore(data_dir, now):
+def test_cli_backup_and_restore(data_dir, capsys):
+    from flashcards import cli
     from flashcards.collection import Collection
+
+    def run(*argv):
+        status = cli.main([*argv, "--data-dir", str(data_dir)])
+        return status, *capsys.readouterr()
 
     col = Collection.open(data_dir)
     add_basic(col, "first")
     col.close()
-    r = run_cli("backup", data_dir=data_dir)
-    assert r.returncode == 0, r.stderr
+    status, out, err = run("backup")
+    assert status == 0, err
     path = next((data_dir / "backups").glob("collection-*.db"))
-    assert str(path) in r.stdout
+    assert out.strip() == f"backup written: {path}"
     col = Collection.open(data_dir)
     add_basic(col, "second")
     col.close()
-    r = run_cli("restore", str(path), data_dir=data_dir)
-    assert r.returncode == 0, r.stderr
+    status, out, err = run("restore", str(path))
+    assert status == 0, err
+    assert out.startswith(f"restored {path} (the previous collection was saved as ")
     col = Collection.open(data_dir)
     try:
         assert [x[0] for x in col._sql("SELECT sort_field FROM note")] == ["first"]
     finally:
         col.close()
-    r = run_cli("restore", str(data_dir / "nope.db"), data_dir=data_dir)
-    assert r.returncode == 1 and "nope.db" in r.stderr and "Traceback" not in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
+    status, out, err = run("restore", str(data_dir / "nope.db"))
+    assert status == 1 and err.strip() == f"flashcards: {data_dir / 'nope.db'}: no such backup file"
