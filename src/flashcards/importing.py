@@ -484,7 +484,10 @@ def _apply_scheduling(col: Collection, conn, sched_cards, review_rows, now_ms: i
             "SELECT id, time_ms FROM review WHERE card_id = ? AND kind IN (0, 1, 2, 3) AND rating > 0", (cid,))
             if rid not in file_ids]
         if local_times and max(local_times) > t:
-            continue  # the learner studied this card here after the file was made: keep local progress
+            # The learner studied this card here after the file was made: keep the local baseline, and
+            # replay it with the file's answers now merged into the log (the cache equals the replay).
+            col._write_state(cid, col.replayed_state(cid))
+            continue
         baseline = {**s.to_dict(), "t": t}
         conn.execute("UPDATE card SET baseline = ?, state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
                      "last_review_ms = ?, reps = ?, lapses = ?, suspended = ?, flag = ?, buried_until = ? "
