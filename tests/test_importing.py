@@ -277,3 +277,24 @@ def test_export_markdown_then_reimport_is_unchanged(col, tmp_path):
     r = importing.apply(col, importing.plan(col, importing.parse(out)))
     assert (r.new, r.updated, r.unchanged) == (0, 0, 2)
     assert snapshot(col) == before
+
+
+def test_merging_a_newer_file_into_newer_local_progress_keeps_the_cache_a_replay(col, now):
+    """Device A's file brings answers made after the last import but before this device's own answer:
+    the history is merged by id, and the card still equals replaying it."""
+    t0 = to_ms(now) - 30 * DAY_MS
+    full = _history(t0, [(3, 0), (3, 2), (3, 5), (3, 9)], key="devA")
+
+    def draft_with(reviews):
+        last = reviews[-1].time_ms
+        card = DraftCard(0, state=CardState.REVIEW, due_ms=last + 5 * DAY_MS, last_review_ms=last,
+                         reviews=list(reviews))
+        return Draft(path="a", notes=[DraftNote("g1", "Basic", ["q", "a"], cards=[card])])
+
+    importing.apply(col, importing.plan(col, draft_with(full[:2])))  # the first export of device A
+    cid = col._sql("SELECT id FROM card").fetchone()[0]
+    col.study(col.deck_id("Default")).answer(cid, 3, now)  # studied here, after everything on A
+    importing.apply(col, importing.plan(col, draft_with(full)))  # A's later export
+    assert col._sql("SELECT COUNT(*) FROM review").fetchone()[0] == 5
+    assert stored_state(col, cid) == col.replayed_state(cid)
+    assert col.check()["cards_repaired"] == 0
