@@ -361,7 +361,7 @@ def test_too_little_history_is_not_stored(col):
     _study_synthetic(col, "Small", 5, seed=9)
     plan = optimizer.plan_optimization(col, "Small", tz=UTC)
     assert not plan.fit.fitted and plan.change is None
-    assert "fitting needs at least 1000" in plan.fit.message
+    assert f"fitting needs at least {optimizer.MIN_TRAINING_ITEMS}" in plan.fit.message
     with pytest.raises(FlashcardsError, match="nothing to store"):
         optimizer.apply_optimization(col, plan)
 
@@ -395,7 +395,7 @@ def test_cli_optimize_below_minimum_says_so(tmp_path, capsys):
         _study_synthetic(c, "Syn", 3, seed=7)
     assert main(["optimize", "--data-dir", str(data)]) == 0
     out = capsys.readouterr().out
-    assert "Kept the current parameters" in out and "fitting needs at least 1000" in out
+    assert "Kept the current parameters" in out and f"fitting needs at least {optimizer.MIN_TRAINING_ITEMS}" in out
 
 
 def test_cli_optimize_unknown_deck(tmp_path, capsys):
