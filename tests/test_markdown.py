@@ -365,3 +365,62 @@ def test_exported_file_gets_the_usual_permissions(tmp_path):
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o644
+
+
+# --------------------------------------------------------------------------- property: any draft round-trips
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TEXT = st.lists(
+    st.characters(blacklist_categories=("Cc", "Cs"))
+    | st.sampled_from(["\n", "  ", "\t", "<br>", "&amp;", "{{c2::x}}", "![a](b)", ": ", "id: x", "# h"]),
+    max_size=30,
+).map("".join)
+_NAME = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
+                max_size=12).map(str.strip).filter(bool)
+
+
+def _normalised(value: str, field: bool = True) -> str:
+    """What the format keeps of a value: lines without trailing blanks, no trailing empty lines,
+    and (in fields) Markdown image syntax escaped."""
+    lines = [line.rstrip() for line in (value.replace("![", "&#33;[") if field else value).split("\n")]
+    while len(lines) > 1 and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
+@st.composite
+def drafts(draw):
+    title = draw(st.none() | _NAME)
+    d = Draft(path="gen", title=title, version=draw(st.none() | st.integers(0, 10**6)))
+    decks = draw(st.lists(_NAME.filter(lambda s: "\n" not in s), min_size=1, max_size=3, unique=True))
+    guids = draw(st.lists(st.from_regex(r"[A-Za-z0-9_.-]{1,10}", fullmatch=True), min_size=1, max_size=6,
+                          unique=True))
+    for guid in guids:
+        kind = draw(st.sampled_from(["Basic", "Basic (and reversed card)", "Cloze"]))
+        first = draw(_TEXT)
+        if kind == "Cloze":
+            first = "{{c1::" + draw(_NAME) + "}} " + first
+        elif not first.strip():
+            first = "front"
+        fields = [first, draw(_TEXT)]
+        tags = draw(st.lists(st.from_regex(r"[a-z0-9:_]{1,8}", fullmatch=True), max_size=3, unique=True))
+        d.notes.append(DraftNote(guid, kind, fields, tags, draw(st.sampled_from(decks)), draw(_TEXT)))
+    return d
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(d=drafts())
+def test_any_draft_round_trips(tmp_path, d):
+    out = tmp_path / "gen.md"
+    md_export.write(d, out)
+    back = parse(out)
+    assert [(n.guid, n.notetype, n.deck, n.tags) for n in back.notes] == [
+        (n.guid, n.notetype, n.deck, n.tags) for n in d.notes]
+    for got, want in zip(back.notes, d.notes, strict=True):
+        assert got.fields == [_normalised(f) for f in want.fields]
+        assert got.source == _normalised(want.source, field=False)
+    assert back.version == d.version
+    # Exporting what was read gives the same file: the canonical form is a fixed point.
+    assert md_export.render(back) == out.read_text("utf-8")

@@ -23,12 +23,22 @@ _SIMPLE_KEY_RE = re.compile(r"^[^\W\d_][\w -]*$")
 _SHORT_NAMES = {v: k for k, v in FIELD_ALIASES.items()}  # Front -> Q, Text -> cloze ...
 
 
-def _value_lines(key: str, value: str) -> list[str]:
-    """``key: value`` with continuation lines for a multi-line value (two-space indent)."""
+def _lines(value: str) -> list[str]:
+    """A value as the format keeps it: lines without trailing blanks, no trailing empty lines."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     lines = [line.rstrip() for line in value.split("\n")]
     while len(lines) > 1 and not lines[-1]:
         lines.pop()  # trailing blank lines cannot be told apart from the block's end
+    return lines
+
+
+def _is_blank(value: str) -> bool:
+    return _lines(value) == [""]
+
+
+def _value_lines(key: str, value: str) -> list[str]:
+    """``key: value`` with continuation lines for a multi-line value (two-space indent)."""
+    lines = _lines(value)
     first = f"{key}: {lines[0]}" if lines[0] else f"{key}:"
     out = [first]
     for line in lines[1:]:
@@ -76,10 +86,10 @@ def _note_lines(note: DraftNote, notetype: DraftNotetype, deck: str, rewrite: Ca
         lines.append("tags: " + " ".join(note.tags))
     for i, name in enumerate(notetype.fields):
         value = note.fields[i] if i < len(note.fields) else ""
-        if notetype.name == CLOZE.name and name == "Back Extra" and not value:
+        if notetype.name == CLOZE.name and name == "Back Extra" and _is_blank(value):
             continue  # optional; the parser defaults it to empty
         lines += _value_lines(_field_key(notetype, name), _escape_markdown_image(rewrite(value)))
-    if note.source:
+    if not _is_blank(note.source):
         lines += _value_lines("source", note.source)
     return lines
 
@@ -91,7 +101,7 @@ def _notetype_lines(nt: DraftNotetype) -> list[str]:
         lines.append(f"template: {t.name}")
         lines += _value_lines("front", t.front)
         lines += _value_lines("back", t.back)
-    if nt.css:
+    if not _is_blank(nt.css):
         lines += _value_lines("css", nt.css)
     return lines
 
@@ -112,7 +122,7 @@ def render(
     if main_deck != title:
         header.append(f"deck: {main_deck}")
     description = next((d.description for d in draft.decks if d.name == main_deck and d.description), "")
-    if description:
+    if not _is_blank(description):
         header += _value_lines("description", description)
     if header:
         out += header + [""]
