@@ -424,3 +424,11 @@ def test_any_draft_round_trips(tmp_path, d):
     assert back.version == d.version
     # Exporting what was read gives the same file: the canonical form is a fixed point.
     assert md_export.render(back) == out.read_text("utf-8")
+
+
+def test_errors_name_the_key_as_written_and_own_fields_win(tmp_path):
+    with pytest.raises(ImportFailed, match=r"unknown key 'Q' for a 'Cloze' note \(fields: Text, Back Extra\)"):
+        parse(write(tmp_path, "type: cloze\nQ: {{c1::x}}\n"))
+    d = parse(write(tmp_path, "notetype: Pair\nkind: standard\nfield: Q\nfield: Other\ntemplate: One\n"
+                              "front: {{Q}}\nback: {{Other}}\n\ntype: Pair\nQ: question\nOther: o\n"))
+    assert d.notes[0].fields == ["question", "o"]

@@ -258,7 +258,9 @@ def parse(path: str | Path) -> Draft:
                     try:
                         draft.version = int(value.strip())
                     except ValueError:
-                        raise ImportFailed(path, f"version must be a whole number, not {value!r}", line) from None
+                        raise ImportFailed(
+                            path, f"version must be a whole number, not {value!r}", line
+                        ) from None
                 elif key == "deck":
                     deck_name = value.strip()
                 else:
@@ -295,7 +297,9 @@ def parse(path: str | Path) -> Draft:
             decks.append(note.deck)
         draft.notes.append(note)
     if not draft.notes:
-        raise ImportFailed(path, "no notes found (a note is a block of 'key: value' lines such as 'Q:' and 'A:')")
+        raise ImportFailed(
+            path, "no notes found (a note is a block of 'key: value' lines such as 'Q:' and 'A:')"
+        )
     draft.decks = [DraftDeck(name=d, description=description if d == deck_name else "") for d in decks]
     draft.media = media.items
     for ref, line in media.missing:
@@ -309,7 +313,7 @@ def _note(block: _Block, path: Path, draft: Draft, deck_name: str, media: _Media
     deck = deck_name
     tags: list[str] = []
     source = ""
-    values: list[tuple[str, str, int]] = []  # (field name, value, line)
+    values: list[tuple[str, str, str, int]] = []  # (key as written, field name, value, line)
     for key, value, line in block.pairs:
         if key == "id":
             guid = value.strip()
@@ -325,13 +329,13 @@ def _note(block: _Block, path: Path, draft: Draft, deck_name: str, media: _Media
         elif key == "source":
             source = value
         elif key.startswith("field "):
-            values.append((key[6:].strip(), value, line))
+            values.append((key, key[6:].strip(), value, line))
         elif key in HEADER_KEYS and key != "deck":
             raise ImportFailed(path, f"{key!r} belongs in the header block right after the title", line)
         else:
-            values.append((FIELD_ALIASES.get(key, key), value, line))
+            values.append((key, FIELD_ALIASES.get(key, key), value, line))
     if type_name is None:
-        names = {name for name, _v, _l in values}
+        names = {name for _k, name, _v, _l in values}
         type_name = CLOZE.name if "Text" in names and "Front" not in names else BASIC.name
     try:
         notetype = draft.notetype(type_name)
@@ -339,11 +343,13 @@ def _note(block: _Block, path: Path, draft: Draft, deck_name: str, media: _Media
         raise ImportFailed(path, f"unknown note type {type_name!r}", block.line) from None
     fields = [""] * len(notetype.fields)
     given = [False] * len(notetype.fields)
-    for name, value, line in values:
+    for key, name, value, line in values:
+        if key in notetype.fields:
+            name = key  # a note type's own field called "Q" or "cloze" wins over the short form
         if name not in notetype.fields:
             known = ", ".join(notetype.fields)
             raise ImportFailed(
-                path, f"unknown key {name!r} for a {notetype.name!r} note (fields: {known})", line
+                path, f"unknown key {key!r} for a {notetype.name!r} note (fields: {known})", line
             )
         i = notetype.fields.index(name)
         if given[i]:
