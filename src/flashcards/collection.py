@@ -261,6 +261,8 @@ class Collection:
         for did, n in self.deck_names().items():
             if n == name:
                 return did
+        if self.data_version_changed():  # another process may have made it since the names were cached
+            return self.deck_id(name, create, now_ms)
         if not create:
             raise UnknownDeck(name)
         now_ms = now_ms if now_ms is not None else to_ms(utc_now())

@@ -339,6 +339,7 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
     try:
         with col.db.atomic():
             conn = col.db.connection()
+            col.data_version_changed()  # drop caches another process made stale (deck names, options)
             # Decks: create the ones notes need; bring options only into decks this import creates.
             existing_decks = set(col.deck_names().values())
             draft_opts = {normalize_deck_name(d.name): d for d in draft.decks}
