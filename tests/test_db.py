@@ -240,3 +240,19 @@ def test_a_writer_waits_for_the_other_instead_of_failing(col, tmp_path):
     assert time.monotonic() - t0 >= 1.0
     assert col._sql("SELECT COUNT(*) FROM note").fetchone()[0] == 1
     assert col._sql("SELECT value FROM setting WHERE key = 'x'").fetchone()[0] == "1"
+
+
+def test_decks_made_by_another_process_are_seen(col, tmp_path):
+    from flashcards import importing
+
+    assert col.deck_names() == {}  # cached, empty
+    r = run_cli("import", str(_write_csv(tmp_path / "x.tsv", [("q", "a")])), "--deck", "X", data_dir=col.data_dir)
+    assert r.returncode == 0, r.stderr
+    # Neither "no such deck" nor a duplicate-name error from the stale cache.
+    assert col.deck_id("X") > 0
+    col.deck_names()
+    r = run_cli("import", str(_write_csv(tmp_path / "y.tsv", [("q2", "a")])), "--deck", "Y", data_dir=col.data_dir)
+    assert r.returncode == 0, r.stderr
+    result = importing.import_file(col, _write_csv(tmp_path / "z.tsv", [("q3", "a")]), deck="Y")
+    assert result.new == 1
+    assert sorted(col.deck_names().values()) == ["X", "Y"]
