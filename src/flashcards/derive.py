@@ -836,7 +836,7 @@ def derive(text: str, path: str | Path = "<text>", deck: str | None = None) -> D
             front_key = _norm(re.sub(r"<[^>]+>", "", cand.fields[0]))
             if guid in seen_guids or front_key in seen_fronts:
                 continue  # the same sentence twice (a teaser, a pull quote) or the same question
-            answer_key = cand.answer.lower()
+            answer_key = canonical(cand.answer, known).lower()  # "Trotsky" counts as "Leon Trotsky"
             if cand.notetype == CLOZE.name and per_answer.get(answer_key, 0) >= MAX_CLOZES_PER_ANSWER:
                 continue  # the fifth "NKVD" deletion teaches nothing the first ones did not
             per_answer[answer_key] = per_answer.get(answer_key, 0) + 1
