@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from peewee import SqliteDatabase
+from peewee import DatabaseError, SqliteDatabase
 
-from flashcards.errors import SchemaTooNew
+from flashcards.errors import FlashcardsError, SchemaTooNew
 
 db = SqliteDatabase(None, lock_type="IMMEDIATE")
 
@@ -126,8 +126,12 @@ def open_db(path: str | Path, database: SqliteDatabase = db) -> SqliteDatabase:
     # journal_mode is set only after the version check: switching a rollback-journal file to WAL
     # rewrites its header, and a file from a newer app must stay byte-for-byte unchanged.
     database.init(str(path), pragmas={k: v for k, v in PRAGMAS.items() if k != "journal_mode"}, timeout=10)
-    database.connect(reuse_if_open=True)
-    version = database.execute_sql("PRAGMA user_version").fetchone()[0]
+    try:
+        database.connect(reuse_if_open=True)
+        version = database.execute_sql("PRAGMA user_version").fetchone()[0]
+    except DatabaseError as e:  # not a database, a damaged header, a folder in its place
+        database.close()
+        raise FlashcardsError(f"{path} cannot be opened: {e}; the file was not changed") from None
     if version > SCHEMA_VERSION:
         database.close()
         raise SchemaTooNew(
