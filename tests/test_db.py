@@ -256,3 +256,21 @@ def test_decks_made_by_another_process_are_seen(col, tmp_path):
     result = importing.import_file(col, _write_csv(tmp_path / "z.tsv", [("q3", "a")]), deck="Y")
     assert result.new == 1
     assert sorted(col.deck_names().values()) == ["X", "Y"]
+
+
+@pytest.mark.parametrize("content", [b"SQLite format 3\x00" + b"\xff" * 200, b"just text\n" * 500],
+                         ids=["damaged-header", "not-a-database"])
+def test_a_damaged_collection_is_refused_in_one_line(data_dir, content):
+    from flashcards.errors import FlashcardsError
+
+    data_dir.mkdir()
+    path = data_dir / "collection.db"
+    path.write_bytes(content)
+    with pytest.raises(FlashcardsError) as e:
+        Collection.open(data_dir)
+    assert str(path) in str(e.value) and "\n" not in str(e.value)
+    assert path.read_bytes() == content
+    r = run_cli("decks", data_dir=data_dir)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == f"flashcards: {e.value}"
+    assert path.read_bytes() == content
