@@ -396,3 +396,15 @@ def test_cli_export_unknown_deck_and_bad_folder(tmp_path, capsys):
     assert cli.main(["export", "--data-dir", str(data), "-o", str(tmp_path / "no" / "x.apkg")]) == 1
     assert "does not exist" in capsys.readouterr().err
     assert not (tmp_path / "x.apkg").exists()
+
+
+def test_note_type_missing_from_the_draft_is_refused(tmp_path):
+    from flashcards.errors import ExportFailed
+
+    d = Draft(path="x")
+    d.notes = [DraftNote("g", "Mystery", ["a"], [], "D", "")]
+    out = tmp_path / "x.apkg"
+    with pytest.raises(ExportFailed) as e:
+        apkg.write(d, out, now_ms=NOW_MS)
+    assert str(e.value) == f"{out}: note g uses note type 'Mystery', which the export does not include"
+    assert os.listdir(tmp_path) == []

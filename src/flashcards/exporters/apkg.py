@@ -237,7 +237,7 @@ def write(
     target = Path(path)
     with tempfile.TemporaryDirectory(prefix=".apkg-", dir=target.parent or ".") as tmp:
         db_path = Path(tmp) / "collection.anki21"
-        n = _build_collection(draft, db_path, now_ms, rollover_hour, tz, progress)
+        n = _build_collection(draft, db_path, now_ms, rollover_hour, tz, progress, target)
         media_map: dict[str, str] = {}
         with atomic_output(target, "wb") as f, zipfile.ZipFile(f, "w") as z:
             z.write(db_path, "collection.anki21", compress_type=zipfile.ZIP_DEFLATED)
@@ -256,7 +256,7 @@ def write(
 
 
 def _build_collection(draft: Draft, db_path: Path, now_ms: int, rollover_hour: int, tz: tzinfo | None,
-                      progress: Progress | None) -> int:
+                      progress: Progress | None, target: Path) -> int:
     mod_s = now_ms // 1000
     notes = draft.notes
     total = len(notes)
@@ -308,7 +308,8 @@ def _build_collection(draft: Draft, db_path: Path, now_ms: int, rollover_hour: i
             try:
                 nt_by_name[note.notetype] = draft.notetype(note.notetype)
             except KeyError:
-                raise ExportFailed(f"note {note.guid} uses note type {note.notetype!r}, which the export lacks") from None
+                raise ExportFailed(f"{target}: note {note.guid} uses note type {note.notetype!r}, "
+                                   "which the export does not include") from None
     nt_ids = {name: _stable_id("notetype", name, *nt.fields, str(len(nt.templates)))
               for name, nt in nt_by_name.items()}
     models = {str(nt_ids[name]): _notetype_json(nt, nt_ids[name], mod_s) for name, nt in nt_by_name.items()}
