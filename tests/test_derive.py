@@ -469,3 +469,38 @@ def test_markdown_article():
     assert ["Which place erupted in 79 AD and buried Pompeii?", "Mount Vesuvius"] in fields
     assert ["The eruption killed about {{c1::2,000 people::number}}.", ""] in fields
     assert not any("*" in f or "](" in f for pair in fields for f in pair)
+
+
+def test_rederiving_a_corrected_article_keeps_progress(tmp_path, capsys):
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    data = tmp_path / "data"
+    article = tmp_path / "apollo.txt"
+    article.write_bytes(APOLLO.read_bytes())
+    assert cli_main(["derive", "--data-dir", str(data), str(article)]) == 0
+    col = Collection.open(data)
+    try:
+        session = col.study(col.deck_id("Apollo 11 and the First Steps on the Moon"))
+        card = session.next_card(now)
+        session.answer(card.card_id, 3, now)
+        studied_source = col._sql("SELECT source FROM note WHERE id = ?", (card.note_id,)).fetchone()[0]
+        before = col.card_columns(card.card_id)
+    finally:
+        col.close()
+    assert "110.6 metres tall" not in studied_source
+    article.write_text(article.read_text("utf-8").replace("110.6 metres tall", "110.6 metres high"), "utf-8")
+    capsys.readouterr()
+    assert cli_main(["derive", "--data-dir", str(data), str(article)]) == 0
+    out = capsys.readouterr().out
+    changed = len([n for n in derive.derive_file(APOLLO).notes if "110.6 metres tall" in n.source])
+    total = len(derive.derive_file(article).notes)
+    assert f"{changed} new, 0 updated, {total - changed} unchanged" in out
+    col = Collection.open(data)
+    try:
+        after = col.card_columns(card.card_id)
+    finally:
+        col.close()
+    assert {k: after[k] for k in ("state", "due_ms", "reps", "stability")} == {
+        k: before[k] for k in ("state", "due_ms", "reps", "stability")}
+    assert after["reps"] == 1
