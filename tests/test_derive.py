@@ -504,3 +504,28 @@ def test_rederiving_a_corrected_article_keeps_progress(tmp_path, capsys):
     assert {k: after[k] for k in ("state", "due_ms", "reps", "stability")} == {
         k: before[k] for k in ("state", "due_ms", "reps", "stability")}
     assert after["reps"] == 1
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from([
+    "The ", "NKVD ", "(People’s Commissariat for Internal Affairs) ", "in 1929. ", "Dr. ", "J. F. Kennedy ",
+    "\n\n", "\n", "Home > A > B\n", "rsquo;", "â€™", "3.5 km ", "Leon Trotsky ", ", the leader of X, ",
+    "was exiled in 1929, ", "…", "...", "# ", "* ", "<p>", "</p>", "[1]", "May 5, 1945 ", "Trotsky ",
+])
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.lists(_PIECES | st.text(max_size=5), max_size=40).map("".join))
+def test_any_text_derives_or_fails_cleanly(text):
+    """Whatever the text, derive returns sound notes or raises ImportFailed: never anything else."""
+    try:
+        draft = derive.derive(text, "any.txt")
+    except ImportFailed:
+        return
+    assert draft.notes
+    for note in draft.notes:
+        assert note.fields[0].strip() and note.source and note.guid
+        if note.notetype == CLOZE.name:
+            assert note.fields[0].count("{{c1::") == 1
