@@ -208,7 +208,7 @@ def _header_value(path: Path, header: _Header, key: str, value: str, line: int) 
     if key == "separator":
         if low in SEPARATOR_NAMES:
             header.separator = SEPARATOR_NAMES[low]
-        elif len(value) == 1 and value not in "\"\r\n":
+        elif len(value) == 1 and value not in '"\r\n':
             header.separator = value
         elif v == "\\t":
             header.separator = "\t"
@@ -438,7 +438,9 @@ def _read_rows(
             fresh = True
             line = start
             if eof:
-                raise ImportFailed(path, 'a quoted field starting on this line is never closed (missing ")', line)
+                raise ImportFailed(
+                    path, 'a quoted field starting on this line is never closed (missing ")', line
+                )
             width = len(row)
             if width < 2 and (width == 0 or not row[0].strip()):
                 continue  # blank line
