@@ -408,3 +408,27 @@ def test_note_type_missing_from_the_draft_is_refused(tmp_path):
         apkg.write(d, out, now_ms=NOW_MS)
     assert str(e.value) == f"{out}: note g uses note type 'Mystery', which the export does not include"
     assert os.listdir(tmp_path) == []
+
+
+def test_our_own_apkg_import_reads_the_export_back(tmp_path):
+    from flashcards import importing
+
+    out = tmp_path / "deck.apkg"
+    src = sample_draft()
+    apkg.write(src, out, now_ms=NOW_MS)
+    back = importing.parse(out)
+    try:
+        got = {n.guid: (n.notetype, n.fields, sorted(n.tags), n.deck) for n in back.notes}
+        assert got == {n.guid: (n.notetype, n.fields, sorted(n.tags), n.deck) for n in src.notes}
+        cards = {(n.guid, c.ord): c for n in back.notes for c in n.cards or []}
+        c1 = cards["guid1", 0]
+        assert (c1.state, c1.stability, c1.difficulty, len(c1.reviews)) == (CardState.REVIEW, 9.5, 5.25, 4)
+        assert [r.time_ms for r in c1.reviews] == [r.time_ms for r in reviews_for_card1()]
+        assert [(r.rating, r.kind) for r in c1.reviews] == [(r.rating, r.kind) for r in reviews_for_card1()]
+        assert study_day(datetime.fromtimestamp(c1.due_ms / 1000, UTC)) == date(2026, 3, 12)
+        assert cards["guid2", 1].suspended and cards["guid2", 1].flag == 2
+        assert sorted(m.name for m in back.media) == ["cat.png", "neko.mp3"]
+        assert [nt.css for nt in back.notetypes if nt.name == "Vocab"] == [".card { color: navy; }"]
+    finally:
+        if callable(back.cleanup):
+            back.cleanup()
