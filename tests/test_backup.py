@@ -7,7 +7,7 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from conftest import add_basic, card_ids
+from core_helpers import add_basic, card_ids
 
 from flashcards import backup as B
 from flashcards import db as dbmod

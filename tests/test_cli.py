@@ -8,7 +8,7 @@ import pathlib
 import sqlite3
 
 import pytest
-from conftest import NOW, add_basic, run_cli
+from core_helpers import NOW, add_basic, run_cli
 
 from flashcards import cli
 from flashcards.collection import Collection

@@ -10,7 +10,7 @@ import time
 
 import peewee
 import pytest
-from conftest import NOW, add_basic, card_ids, run_cli, stored_state
+from core_helpers import NOW, add_basic, card_ids, run_cli, stored_state
 
 from flashcards import db as dbmod
 from flashcards.collection import Collection

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, card_ids, stored_state
+from core_helpers import NOW, card_ids, stored_state
 
 from flashcards.firststart import load_shipped_decks, shipped_deck_files
 

@@ -6,7 +6,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from conftest import NOW, add_basic, card_ids, stored_state
+from core_helpers import NOW, add_basic, card_ids, stored_state
 
 from flashcards import importing
 from flashcards.drafts import (

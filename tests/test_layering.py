@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from conftest import SRC
+from core_helpers import SRC
 
 PKG = SRC / "flashcards"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from conftest import add_basic, card_ids
+from core_helpers import add_basic, card_ids
 
 from flashcards import stats
 from flashcards.options import DeckOptions

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW, add_basic, card_ids, stored_state
+from core_helpers import NOW, add_basic, card_ids, stored_state
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
