@@ -32,7 +32,7 @@ Output HTML (:func:`sanitize`) is a small, well-formed subset the UI turns into 
 
 * inline: ``<b>`` (also for ``<strong>``), ``<i>`` (also for ``<em>``), ``<u>``, ``<sub>``, ``<sup>``,
   always properly nested and closed;
-* line structure: ``<br>``; ``<p>``, ``<div>``, headings, table rows and other blocks become ``<br>``
+* line structure: ``<br>`` (none at the end of the text or of a list item); ``<p>``, ``<div>``, headings, table rows and other blocks become ``<br>``
   between their lines (no leading or trailing break is invented); ``<ul>``/``<ol>``/``<li>`` are kept and
   are block level (each ``<li>`` starts a line, text after ``</ul>``/``</ol>`` starts a new line);
   ``<hr>`` (``<hr id="answer">`` for Anki's answer separator) is a line of its own;
@@ -137,10 +137,12 @@ _CELLS = frozenset({"td", "th"})
 class _Cleaner(HTMLParser):
     """One pass over HTML producing either the safe subset (``plain=False``) or plain text.
 
-    Line structure is tracked with flags so that blocks turn into exactly one line break between
-    lines: ``need_break`` (a block ended or started after some content: break before the next content)
-    and ``line_start`` (nothing shown on the current line yet, so leading spaces are dropped). Inline
-    tags are opened lazily, when content follows, so empty ones (``<b></b>``) vanish without a trace.
+    Line structure is tracked so that blocks turn into exactly one line break between lines:
+    ``need_break`` (a block ended or started after some content: break before the next content),
+    ``brs`` (``<br>`` seen but not written yet: written before the next content, dropped at the end of
+    the text or of a list item, where a browser shows nothing for them either) and ``line_start``
+    (nothing shown on the current line yet, so leading spaces are dropped). Inline tags are opened
+    lazily, when content follows, so empty ones (``<b></b>``) vanish without a trace.
     """
 
     def __init__(self, plain: bool, media_names: Collection[str] | None, images: bool = True):
@@ -157,6 +159,7 @@ class _Cleaner(HTMLParser):
         self.skip: list[str] = []  # open drop-content elements
         self.line_start = True
         self.need_break = False
+        self.brs = 0
         self.pending_space = False
 
     # -- output helpers
@@ -174,9 +177,11 @@ class _Cleaner(HTMLParser):
 
     def _flush(self) -> None:
         """Emit what is owed before content: a pending line break or space, then pending open tags."""
-        if self.need_break:
-            self.out.append("\n" if self.plain else "<br>")
+        breaks = self.brs + self.need_break
+        if breaks:
+            self.out.append(("\n" if self.plain else "<br>") * breaks)
             self.need_break = False
+            self.brs = 0
             self.line_start = True
         elif self.pending_space and not self.line_start:
             self.out.append(" ")
@@ -189,11 +194,28 @@ class _Cleaner(HTMLParser):
         self.line_start = False
 
     def _line_markup(self, piece: str) -> None:
-        """Block-level markup (hr, lists, list items) in the safe subset: a line of its own."""
+        """Block-level markup (hr, lists, list items): starts a line of its own.
+
+        Plain text mirrors what the UI does with the safe subset: a new line, then ``---`` for a rule
+        and ``• `` for a list item.
+        """
         self.need_break = False
         self.pending_space = False
-        self._open_pending()
-        self.out.append(piece)
+        if self.brs:
+            # Explicit line breaks before a rule or list are kept (the UI starts block markup on a new
+            # line only when the current one is not empty, as a browser does).
+            self.out.append(("\n" if self.plain else "<br>") * self.brs)
+            self.brs = 0
+        if self.plain:
+            if self.out and not self.out[-1].endswith("\n"):
+                self.out.append("\n")
+            if piece.startswith("<hr"):
+                self.out.append("---\n")
+            elif piece == "<li>":
+                self.out.append("• ")
+        else:
+            self._open_pending()
+            self.out.append(piece)
         self.line_start = True
 
     def _push(self, name: str, opener: str) -> None:
@@ -206,13 +228,15 @@ class _Cleaner(HTMLParser):
             name = self.stack.pop()
             self.openers.pop()
             block = name in _LISTS or name == "li"
-            if self.plain:
-                if block:
-                    self._break()
-                continue
             if len(self.stack) >= self.emitted:
                 continue  # never opened in the output: nothing to close
             self.emitted -= 1
+            if block:
+                self.brs = 0  # <br> at the end of a list item shows nothing
+            if self.plain:
+                if block:
+                    self._line_markup("")
+                continue
             self.out.append(f"</{name}>")
             if block:
                 self.need_break = False
@@ -240,6 +264,8 @@ class _Cleaner(HTMLParser):
         self._start(tag, attrs, void=False)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # As in browsers, "/>" means nothing on a non-void element (<b/> opens bold) except that we
+        # do not let "<script/>" hide the rest of the field.
         self._start(tag, attrs, void=True)
 
     def _start(self, tag: str, attrs: list[tuple[str, str | None]], void: bool) -> None:
@@ -249,38 +275,30 @@ class _Cleaner(HTMLParser):
             return
         inline = _INLINE.get(tag)
         if inline is not None:
-            if not void and not self.plain:
+            if not self.plain:
                 cloze = inline == "b" and ("class", "cloze") in attrs
                 self._push(inline, '<b class="cloze">' if cloze else f"<{inline}>")
         elif tag == "br":
-            self._flush()
-            self.out.append("\n" if self.plain else "<br>")
+            self.brs += 1 + self.need_break
+            self.need_break = False
+            self.pending_space = False
             self.line_start = True
         elif tag == "img":
             self._img(attrs)
         elif tag == "hr":
-            if self.plain:
-                self._break()
-                self._content("---")
-                self._break()
-            else:
-                self._line_markup('<hr id="answer">' if ("id", "answer") in attrs else "<hr>")
+            self._line_markup('<hr id="answer">' if ("id", "answer") in attrs else "<hr>")
         elif tag in _LISTS:
-            if self.plain:
-                self._break()
-            else:
-                self._line_markup(f"<{tag}>")
-            if not void:
-                self._push(tag, f"<{tag}>")
-                self.emitted = len(self.stack)
+            self._line_markup(f"<{tag}>")
+            self._push(tag, f"<{tag}>")
+            self.emitted = len(self.stack)
         elif tag == "li":
-            self._li(void)
+            self._li()
         elif tag in _BLOCKS:
             self._break()
         elif tag in _CELLS:
             self.pending_space = not self.line_start
 
-    def _li(self, void: bool) -> None:
+    def _li(self) -> None:
         list_at = max((k for k, t in enumerate(self.stack) if t in _LISTS), default=-1)
         if list_at < 0:
             self._break()  # a list item outside a list is just a block
@@ -288,15 +306,9 @@ class _Cleaner(HTMLParser):
         if "li" in self.stack[list_at:]:
             # An open item of the same list ends where the next one starts (HTML's implied </li>).
             self._close_to(self.stack.index("li", list_at))
-        if self.plain:
-            self._break()
-            self._content("•")
-            self.pending_space = True
-        else:
-            self._line_markup("<li>")
-        if not void:
-            self._push("li", "<li>")
-            self.emitted = len(self.stack)
+        self._line_markup("<li>")
+        self._push("li", "<li>")
+        self.emitted = len(self.stack)
 
     def _img(self, attrs: list[tuple[str, str | None]]) -> None:
         if not self.images:
@@ -335,8 +347,34 @@ class _Cleaner(HTMLParser):
         self.close()
         self.pending_space = False
         self.need_break = False
+        self.brs = 0  # trailing line breaks show nothing
         self._close_to(0)
         return "".join(self.out)
+
+
+# Python's html.parser raises AssertionError on a "<![" marked section whose keyword it does not know
+# ("<![b]", "<![ "); browsers treat those as bogus comments. Escaping them first keeps them as text.
+_BAD_MARKED_SECTION_RE = re.compile(
+    r"<!\[(?!(?:temp|cdata|ignore|include|rcdata|if|else|endif)(?![-_.a-zA-Z0-9]))", re.IGNORECASE
+)
+
+
+def _clean(html: str, plain: bool, media_names: Collection[str] | None, images: bool = True) -> str:
+    if "<" not in html and "&" not in html:
+        # Plain text (most fields): what the parser would do, without it.
+        text = _WS_RE.sub(" ", _CONTROL_RE.sub("", html)).strip(" ")
+        return text if plain else text.replace(">", "&gt;")
+    if "<![" in html:
+        html = _BAD_MARKED_SECTION_RE.sub("&lt;![", html)
+    cleaner = _Cleaner(plain, media_names, images)
+    try:
+        cleaner.feed(html)
+        return cleaner.finish()
+    except AssertionError:
+        # Last resort for other parser versions' quirks: read everything as text, never fail.
+        cleaner = _Cleaner(plain, media_names, images)
+        cleaner.feed(html.replace("<", "&lt;"))
+        return cleaner.finish()
 
 
 def sanitize(html: str, media_names: Collection[str] | None = None) -> str:
@@ -348,9 +386,7 @@ def sanitize(html: str, media_names: Collection[str] | None = None) -> str:
     ``<img>`` keeps only ``src``, and only a plain file name; with ``media_names`` given, images not in
     it (also after percent-decoding) are dropped. Malformed HTML never raises.
     """
-    cleaner = _Cleaner(plain=False, media_names=media_names)
-    cleaner.feed(html)
-    return cleaner.finish()
+    return _clean(html, False, media_names)
 
 
 def plain_text(html: str, images: bool = True) -> str:
@@ -361,9 +397,9 @@ def plain_text(html: str, images: bool = True) -> str:
     ``---`` line; images show as ``[image: name]`` (or nothing with ``images=False``); ``[sound:x]``
     references stay. Leading and trailing blank lines are removed.
     """
-    cleaner = _Cleaner(plain=True, media_names=None, images=images)
-    cleaner.feed(html)
-    return cleaner.finish().strip("\n")
+    text = _clean(html, True, None, images)
+    # Spaces before a line end are invisible; a bare "• " item keeps its bullet.
+    return "\n".join(line.rstrip(" ") for line in text.split("\n")).strip("\n")
 
 
 # --------------------------------------------------------------------------- clozes
