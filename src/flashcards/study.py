@@ -148,8 +148,9 @@ def gather(col, deck_id: int, now: datetime, count_only: bool = False) -> _Gathe
             if cap <= 0:
                 continue
             taken = 0
-            # Ask for a few more rows than the cap: sibling de-duplication may drop some.
-            for cid, nid, order in col._sql(sql, (d, today, end_ms if kind == 2 else 1, cap * 2 + 10)):
+            # No row limit (-1): the cursor is read lazily and left once the cap is reached, however many
+            # siblings (a cloze note's other cards) de-duplication skips on the way.
+            for cid, nid, order in col._sql(sql, (d, today, end_ms if kind == 2 else 1, -1)):
                 if taken >= cap:
                     break
                 if bury[d] and nid in seen_notes:
