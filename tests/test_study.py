@@ -172,8 +172,8 @@ def test_session_rebuilds_when_the_study_day_changes(col, set_tz):
 # ---------------------------------------------------------------- limits and subdecks
 
 
-def _fill(col, deck: str, n: int) -> list[int]:
-    return [card_ids(col, add_basic(col, f"{deck} {i}", deck=deck))[0] for i in range(n)]
+def _fill(col, deck: str, n: int, prefix: str = "") -> list[int]:
+    return [card_ids(col, add_basic(col, f"{prefix}{deck} {i}", deck=deck))[0] for i in range(n)]
 
 
 def test_new_limit_of_the_deck(col, now):
@@ -599,3 +599,25 @@ def test_scheduling_module_values_through_the_session(col, now):
     assert (ivl[1], ivl[2], ivl[3]) == (60, 330, 600)
     fuzzed = scheduling.answer(scheduling.SchedState(), 4, to_ms(now), DeckOptions(), cid).due_ms - to_ms(now)
     assert ivl[4] == fuzzed // 1000 and ivl[4] % 86400 == 0 and 6 <= ivl[4] // 86400 <= 10
+
+
+def test_new_limit_reached_with_many_cloze_siblings(col, now):
+    did = set_opts(col, "D", new_per_day=3)
+    firsts = []
+    for n in range(5):
+        text = " ".join(f"{{{{c{i}::w{n}x{i}}}}}" for i in range(1, 13))
+        firsts.append(card_ids(col, col.add_note("Cloze", [text, ""], deck_id=did, now=now))[0])
+    # One card per note (siblings are buried), and still the deck's three new cards.
+    assert queue_ids(col, "D", now) == firsts[:3]
+    set_opts(col, "D", bury_siblings=False)
+    assert len(queue_ids(col, "D", now)) == 3
+
+
+def test_new_cards_are_spread_among_reviews(col, now):
+    did = set_opts(col, "D", learning_steps=[], relearning_steps=[])
+    s = col.study(did)
+    reviews = _fill(col, "D", 3)
+    for cid in reviews:
+        s.answer(cid, 3, now - timedelta(days=3))  # review cards, due yesterday
+    news = _fill(col, "D", 3, prefix="new ")
+    assert queue_ids(col, "D", now) == [news[0], reviews[0], news[1], reviews[1], news[2], reviews[2]]
