@@ -12,6 +12,7 @@ rebuilds them and ``flashcards check`` verifies it.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -125,6 +126,16 @@ _MEDIA_RE = re.compile(r"""<img[^>]*?\ssrc\s*=\s*["']?([^"'>\s]+)|\[sound:([^\]]
 def media_references(field_html: str) -> set[str]:
     """File names a field refers to (``<img src>`` and ``[sound:...]``)."""
     return {m.group(1) or m.group(2) for m in _MEDIA_RE.finditer(field_html)}
+
+
+_TAG_RE = re.compile(r"<[^>]*>")
+
+
+def sort_text(field_html: str) -> str:
+    """The plain text a note is listed and searched by: its first field without tags (fast path)."""
+    if "<" not in field_html and "&" not in field_html:
+        return field_html.strip()[:500]
+    return html.unescape(_TAG_RE.sub(" ", field_html)).strip()[:500]
 
 
 def deck_parent(name: str) -> str | None:
@@ -496,7 +507,7 @@ class Collection:
                 "INSERT INTO note (guid, notetype_id, fields, tags, source, sort_field, created_ms, modified_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (guid, ntid, json.dumps(fields), _tags_to_db(tags), source,
-                 render.plain_text(fields[0])[:500], now_ms, now_ms))
+                 sort_text(fields[0]), now_ms, now_ms))
             note_id = cur.lastrowid
             pos = self._next_position()
             self.db.connection().executemany(
@@ -533,7 +544,7 @@ class Collection:
             self._sql("UPDATE note SET fields = ?, tags = ?, sort_field = ?, modified_ms = ?, source = ? "
                       "WHERE id = ?",
                       (json.dumps(fields), _tags_to_db(view.tags if tags is None else tags),
-                       render.plain_text(fields[0])[:500], now_ms,
+                       sort_text(fields[0]), now_ms,
                        view.source if source is None else source, note_id))
             self._add_missing_cards(note_id, ords)
         self._touch()
@@ -791,8 +802,8 @@ class Collection:
         note_ids = list(cards_by_note)
         for i in range(0, len(note_ids), 500):
             chunk = note_ids[i:i + 500]
-            for nid, guid, ntid, fields, tags, source in self._sql(
-                    f"SELECT id, guid, notetype_id, fields, tags, source FROM note WHERE id IN "
+            for nid, guid, ntid, fields, tags, source, modified in self._sql(
+                    f"SELECT id, guid, notetype_id, fields, tags, source, modified_ms FROM note WHERE id IN "
                     f"({','.join('?' * len(chunk))}) ORDER BY id", chunk):
                 nt = self.notetype(ntid)
                 used_nt.add(ntid)
@@ -808,7 +819,8 @@ class Collection:
                         buried=r[11] > today, flag=r[12], position=r[13], reviews=reviews.get(r[0], []))
                         for r in crows]
                 draft.notes.append(DraftNote(guid=guid, notetype=nt.name, fields=fl, tags=_tags_from_db(tags),
-                                             deck=names[crows[0][3]], source=source, cards=cards))
+                                             deck=names[crows[0][3]], source=source, cards=cards,
+                                             modified_ms=modified))
         draft.notetypes = [self.notetype(n) for n in sorted(used_nt)
                            if self.notetype(n).name not in BUILTIN_NOTETYPES
                            or self.notetype(n) != BUILTIN_NOTETYPES[self.notetype(n).name]]

@@ -189,6 +189,7 @@ class DraftNote:
     source: str = ""
     cards: list[DraftCard] | None = None
     line: int | None = None
+    modified_ms: int | None = None  # last content change, when the source knows it (exports to Anki use it)
 
 
 @dataclass

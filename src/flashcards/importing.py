@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flashcards import render
-from flashcards.collection import Collection, _tags_to_db, normalize_deck_name
+from flashcards.collection import Collection, _tags_to_db, normalize_deck_name, sort_text
 from flashcards.drafts import (
+    BASIC,
+    REVERSED,
     CardState,
     Draft,
     DraftCard,
@@ -163,6 +165,15 @@ def _fields_for(nt: DraftNotetype, fields: list[str]) -> list[str] | None:
     return (list(fields) + [""] * n)[:n]
 
 
+def _card_ordinals(nt: DraftNotetype, fields: list[str]) -> list[int]:
+    # The built-ins are most of every import: answer without rendering their templates.
+    if nt is BASIC or nt == BASIC:
+        return [0]
+    if nt is REVERSED or nt == REVERSED:
+        return [0, 1] if not render.field_is_empty(fields[1]) else [0]
+    return render.card_ordinals(nt, fields)
+
+
 def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
     """Compare a draft with the collection; nothing is written. ``deck`` puts every note there."""
     if deck is not None:
@@ -180,12 +191,23 @@ def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
                 chunk):
             existing[row[0]] = row[1:]
     seen: set[str] = set()
+    nt_cache: dict[str, DraftNotetype] = {}
+    deck_ok: set[str] = set()
     for note in draft.notes:
         where = note.line
-        try:
-            nt = draft.notetype(note.notetype)
-        except KeyError:
-            raise ImportFailed(draft.path, f"note uses unknown note type {note.notetype!r}", where) from None
+        nt = nt_cache.get(note.notetype)
+        if nt is None:
+            try:
+                nt = draft.notetype(note.notetype)
+            except KeyError:
+                # Formats that cannot carry note types (CSV) may name one the collection has.
+                try:
+                    nt = col._notetype_by_name(note.notetype)
+                except FlashcardsError:
+                    raise ImportFailed(draft.path, f"note uses unknown note type {note.notetype!r}",
+                                       where) from None
+                draft.notetypes.append(nt)
+            nt_cache[note.notetype] = nt
         if deck is not None:
             note.deck = deck
             for c in note.cards or []:
@@ -209,16 +231,18 @@ def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
             skipped.append((where, f"empty first field ({nt.fields[0]})"))
             items.append(NotePlan("skip", note, reason="empty first field"))
             continue
-        ords = render.card_ordinals(nt, fields)
+        ords = _card_ordinals(nt, fields)
         if not ords:
             reason = "no cloze deletion such as {{c1::...}}" if nt.is_cloze else "every card front is empty"
             skipped.append((where, reason))
             items.append(NotePlan("skip", note, reason=reason))
             continue
-        try:
-            normalize_deck_name(note.deck)
-        except FlashcardsError as e:
-            raise ImportFailed(draft.path, str(e), where) from None
+        if note.deck not in deck_ok:
+            try:
+                normalize_deck_name(note.deck)
+            except FlashcardsError as e:
+                raise ImportFailed(draft.path, str(e), where) from None
+            deck_ok.add(note.deck)
         ex = existing.get(note.guid)
         if ex is not None and draft.match_scope_deck and ex[5] and ex[5] != note.deck:
             ex = None
@@ -384,7 +408,7 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
                     next_note += 1
                     note_rows.append((nid, note.guid, ntid, json.dumps(note.fields, ensure_ascii=False),
                                       _tags_to_db(note.tags), note.source or "",
-                                      render.plain_text(note.fields[0])[:500], now_ms, now_ms))
+                                      sort_text(note.fields[0]), now_ms, now_ms))
                     by_ord = {c.ord: c for c in (note.cards or [])}
                     for o in sorted(set(it.ords) | set(by_ord)):
                         dc = by_ord.get(o)
@@ -407,7 +431,7 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
                             "UPDATE note SET fields = ?, tags = ?, source = ?, sort_field = ?, modified_ms = ? "
                             "WHERE id = ?",
                             (json.dumps(note.fields, ensure_ascii=False), _tags_to_db(note.tags), note.source or "",
-                             render.plain_text(note.fields[0])[:500], now_ms, nid))
+                             sort_text(note.fields[0]), now_ms, nid))
                         result.updated += 1
                     else:
                         result.unchanged += 1

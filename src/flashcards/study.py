@@ -351,7 +351,9 @@ class StudySession:
             tags = col._sql("SELECT tags FROM note WHERE id = ?", (note_id,)).fetchone()[0]
             tagged = " leech " not in tags
             undo["leech"] = tagged
-        rid = review_id(now_ms)
+        # Deterministic from time + card identity, the same key the .apkg importer derives from a revlog
+        # id, so re-importing our own export (or merging another device's log) adds no duplicates.
+        rid = review_id(now_ms, f"{now_ms}:{guid}:{ord_}")
         with col.db.atomic():
             conn.execute("INSERT INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, "
                      "state_before, duration_ms, interval_s, undo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
