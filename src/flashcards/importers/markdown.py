@@ -190,6 +190,7 @@ class _Media:
         self.missing: list[tuple[str, int]] = []
 
     def name_for(self, ref: str, line: int) -> str | None:
+        """The media name for a reference, registering the file; None for URLs and missing files."""
         if _URL_RE.match(ref) or ref.startswith("//"):
             return None  # a URL (http:, data:): left for the renderer
         target = (self.base / unquote(ref)).resolve()
@@ -208,6 +209,7 @@ class _Media:
         return name
 
     def rewrite(self, value: str, line: int) -> str:
+        """The field with its file references replaced by media names."""
         def md_image(m: re.Match[str]) -> str:
             ref = m.group(2)
             name = self.name_for(ref, line) or ref
