@@ -250,8 +250,12 @@ class StudySession:
         now_ms = to_ms(now)
         if self._front is not None:
             cid = self._front
-            c = self.col.card_columns(cid)
-            return StudyCard(cid, c["note_id"], c["state"], c["deck_id"], self.col)
+            # The undone card comes back first, unless it was suspended, buried or deleted meanwhile.
+            row = self.col._sql("SELECT note_id, state, deck_id FROM card WHERE id = ? AND suspended = 0 "
+                                "AND buried_until <= ?", (cid, self.col.today(now))).fetchone()
+            if row is not None:
+                return StudyCard(cid, row[0], row[1], row[2], self.col)
+            self._front = None
         avoid = self._last_answered
         lrn = self._pop_learning_due(q, now_ms, avoid)
         if lrn is not None and not (lrn[1] == avoid and self._main_head(q) is not None):
