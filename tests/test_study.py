@@ -621,3 +621,17 @@ def test_new_cards_are_spread_among_reviews(col, now):
         s.answer(cid, 3, now - timedelta(days=3))  # review cards, due yesterday
     news = _fill(col, "D", 3, prefix="new ")
     assert queue_ids(col, "D", now) == [news[0], reviews[0], news[1], reviews[1], news[2], reviews[2]]
+
+
+def test_an_undone_card_deleted_or_suspended_elsewhere_is_not_shown(col, now):
+    did = col.deck_id("D", create=True)
+    a, b, c = _fill(col, "D", 3)
+    s = col.study(did)
+    s.answer(a, 4, now)
+    assert s.undo() == a
+    col.set_suspended([a], True)  # e.g. from the browser while the study screen waits
+    assert s.next_card(now).card_id == b
+    s.answer(b, 4, now)
+    assert s.undo() == b
+    col.delete_notes([col.card_columns(b)["note_id"]])  # e.g. deleted in the editor
+    assert s.next_card(now).card_id == c
