@@ -529,3 +529,17 @@ def test_any_text_derives_or_fails_cleanly(text):
         assert note.fields[0].strip() and note.source and note.guid
         if note.notetype == CLOZE.name:
             assert note.fields[0].count("{{c1::") == 1
+
+
+def test_dated_heading_inside_the_text_is_a_heading_not_a_date_line():
+    text = ("Revolution in Germany\n\nPosted by admin | March 3, 2020\n\n"
+            "The German Revolution began in November 1918 when sailors mutinied in Kiel.\n\n"
+            "January 5, 1919: The Spartacist Uprising\n\n"
+            "Workers in Berlin rose against the government of Friedrich Ebert in January 1919.\n")
+    article = derive.structure(text)
+    assert article.title == "Revolution in Germany"
+    assert article.dropped == ["Posted by admin | March 3, 2020"]
+    assert [(s.tag, s.heading) for s in article.sections] == [
+        ("intro", None),
+        ("january-5-1919-the-spartacist-uprising", "January 5, 1919: The Spartacist Uprising"),
+    ]

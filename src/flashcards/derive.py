@@ -269,6 +269,14 @@ def structure(text: str) -> Article:
         else:
             kept.append(("prose", unit))
 
+    # Inside the text a short dated line is a heading ("May 9, 1945: Victory"), not a page's date line.
+    first_prose = next((i for i, (k, _u) in enumerate(kept) if k == "prose"), len(kept))
+    kept = [
+        ("heading", u) if k == "meta" and i > first_prose and not _META_WORDS_RE.search(u) and _is_heading_like(u)
+        else (k, u)
+        for i, (k, u) in enumerate(kept)
+    ]
+
     # Teasers: a unit that the text following it starts with (a truncated copy of the opening).
     norms = [_norm(u) for _k, u in kept]
     filtered: list[tuple[str, str]] = []
