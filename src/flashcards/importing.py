@@ -369,8 +369,10 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
             draft_opts = {normalize_deck_name(d.name): d for d in draft.decks}
             deck_ids: dict[str, int] = {}
 
-            def deck_id(name: str) -> int:
-                name = normalize_deck_name(name)
+            def deck_id(raw: str) -> int:
+                if raw in deck_ids:
+                    return deck_ids[raw]
+                name = normalize_deck_name(raw)
                 if name not in deck_ids:
                     created = name not in existing_decks
                     did = col.deck_id(name, create=True, now_ms=now_ms)
@@ -386,6 +388,7 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
                                      (json.dumps(opts.to_dict()), dd.description, did))
                         col._opts_cache.pop(did, None)
                     deck_ids[name] = did
+                deck_ids[raw] = deck_ids[name]
                 return deck_ids[name]
 
             nt_ids: dict[str, int] = {}
@@ -406,7 +409,7 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
                 if it.action == "new":
                     nid = next_note
                     next_note += 1
-                    note_rows.append((nid, note.guid, ntid, json.dumps(note.fields, ensure_ascii=False),
+                    note_rows.append((nid, note.guid, ntid, _dump_fields(note.fields),
                                       _tags_to_db(note.tags), note.source or "",
                                       sort_text(note.fields[0]), now_ms, now_ms))
                     by_ord = {c.ord: c for c in (note.cards or [])}
@@ -430,7 +433,7 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
                         conn.execute(
                             "UPDATE note SET fields = ?, tags = ?, source = ?, sort_field = ?, modified_ms = ? "
                             "WHERE id = ?",
-                            (json.dumps(note.fields, ensure_ascii=False), _tags_to_db(note.tags), note.source or "",
+                            (_dump_fields(note.fields), _tags_to_db(note.tags), note.source or "",
                              sort_text(note.fields[0]), now_ms, nid))
                         result.updated += 1
                     else:
@@ -475,6 +478,8 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
             draft.cleanup()
     return result
 
+
+_dump_fields = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 _STATE_FOR_KIND = {ReviewKind.LEARN: 1, ReviewKind.REVIEW: 2, ReviewKind.RELEARN: 3, ReviewKind.FILTERED: 2,
                    ReviewKind.MANUAL: 2, ReviewKind.RESCHEDULED: 2}
