@@ -479,7 +479,7 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
     return result
 
 
-_dump_fields = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_dump_fields = json.JSONEncoder(ensure_ascii=False).encode
 
 _STATE_FOR_KIND = {ReviewKind.LEARN: 1, ReviewKind.REVIEW: 2, ReviewKind.RELEARN: 3, ReviewKind.FILTERED: 2,
                    ReviewKind.MANUAL: 2, ReviewKind.RESCHEDULED: 2}
