@@ -248,11 +248,14 @@ def cmd_gui(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (subcommands from this module and from :data:`EXTENSIONS`)."""
+    data_dir_help = "collection folder (default: $FLASHCARDS_HOME or the platform's user data dir)"
+    # Subcommands accept --data-dir too; their copy must not reset a value given before the command.
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--data-dir", metavar="DIR",
-                        help="collection folder (default: $FLASHCARDS_HOME or the platform's user data dir)")
+    parent.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS, help=data_dir_help)
+    top = argparse.ArgumentParser(add_help=False)
+    top.add_argument("--data-dir", metavar="DIR", default=None, help=data_dir_help)
     parser = argparse.ArgumentParser(
-        prog="flashcards", parents=[parent],
+        prog="flashcards", parents=[top],
         description="Spaced-repetition flashcards (FSRS). Without a command, opens the app.")
     parser.add_argument("--version", action="version", version=f"flashcards {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -780,7 +780,9 @@ class Collection:
         else:
             deck_ids = list(names)
         draft = Draft(path=str(self.data_dir), title=deck)
-        draft.decks = [DraftDeck(names[d], self.deck_options(d).to_dict()) for d in sorted(deck_ids, key=names.get)]
+        descriptions = dict(self._sql("SELECT id, description FROM deck"))
+        draft.decks = [DraftDeck(names[d], self.deck_options(d).to_dict(), descriptions.get(d, ""))
+                       for d in sorted(deck_ids, key=names.get)]
         if not deck_ids:
             return draft
         marks = ",".join("?" * len(deck_ids))

@@ -46,6 +46,10 @@ def atomic_output(path: str | os.PathLike, mode: str = "w", **open_kwargs) -> It
             yield f
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes 0600 files; an export is an ordinary document: honour the umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         try:
