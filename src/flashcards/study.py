@@ -213,7 +213,8 @@ class StudySession:
         col = self.col
         changed = col.data_version_changed()
         now_ms = to_ms(now)
-        if not (self._day_start_ms <= now_ms < self._day_end_ms):
+        # Recomputed on a change too: the rollover hour (a setting) may be what changed.
+        if changed or col.mutations != self._built_mut or not (self._day_start_ms <= now_ms < self._day_end_ms):
             start, end = day_bounds(now, col.rollover_hour, local_tz())
             self._day_start_ms, self._day_end_ms = to_ms(start), to_ms(end)
             self._today = col.today(now)
