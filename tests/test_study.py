@@ -635,3 +635,16 @@ def test_an_undone_card_deleted_or_suspended_elsewhere_is_not_shown(col, now):
     assert s.undo() == b
     col.delete_notes([col.card_columns(b)["note_id"]])  # e.g. deleted in the editor
     assert s.next_card(now).card_id == c
+
+
+def test_changing_the_rollover_hour_applies_to_an_open_session(col, set_tz):
+    set_tz("Europe/Berlin")
+    did = col.deck_id("D", create=True)
+    c1, c2 = card_ids(col, add_basic(col, "f", deck="D", notetype="Basic (and reversed card)"))
+    s = col.study(did)
+    at = datetime(2026, 3, 11, 2, 30, tzinfo=UTC)  # 03:30 CET: still 10 March's study day
+    assert s.counts(at) == (1, 0, 0)
+    col.set_setting("rollover_hour", 3)  # now it is 11 March's
+    s.answer(c1, 3, at)
+    assert col.card_columns(c2)["buried_until"] == datetime(2026, 3, 12).toordinal()
+    assert s.next_card(at + 10 * MIN).card_id == c1
