@@ -94,6 +94,8 @@ def _bad_inputs(tmp_path):
     binary.write_bytes(b"\x00\x01\x02\xff" * 100)
     docx = tmp_path / "deck.docx"
     docx.write_bytes(b"PK\x03\x04")
+    apkg = tmp_path / "deck.apkg"
+    apkg.write_bytes(b"this is not a zip archive" * 20)
     return {
         "missing": (tmp_path / "missing.csv", ["missing.csv", "no such file"]),
         "folder": (tmp_path / "folder.csv", ["folder.csv"]),
@@ -102,11 +104,12 @@ def _bad_inputs(tmp_path):
         "bad-header": (bad_header, [f"{bad_header}:1", "#html"]),
         "binary": (binary, ["binary.md"]),
         "unsupported-suffix": (docx, ["deck.docx", ".docx"]),
+        "not-a-zip-apkg": (apkg, ["deck.apkg"]),
     }
 
 
 @pytest.mark.parametrize("kind", ["missing", "folder", "unclosed-quote", "malformed-md", "bad-header", "binary",
-                                  "unsupported-suffix"])
+                                  "unsupported-suffix", "not-a-zip-apkg"])
 def test_import_bad_input(capsys, home, tmp_path, kind):
     path, words = _bad_inputs(tmp_path)[kind]
     before = state_of(home)
@@ -359,3 +362,45 @@ def test_bad_input_in_a_subprocess_has_no_traceback(home, tmp_path):
     r = run_cli("import", data_dir=home)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert state_of(home) == before
+
+
+def test_bare_command_loads_shipped_decks_backs_up_then_starts_the_gui(capsys, data_dir, monkeypatch):
+    import sys
+    import types
+
+    started = []
+    fake_pkg = types.ModuleType("flashcards.ui")
+    fake_pkg.__path__ = []
+    fake_app = types.ModuleType("flashcards.ui.app")
+    fake_app.main = lambda d: started.append(d)
+    monkeypatch.setitem(sys.modules, "flashcards.ui", fake_pkg)
+    monkeypatch.setitem(sys.modules, "flashcards.ui.app", fake_app)
+    status, _, err = run(capsys, data_dir=data_dir)
+    assert status == 0, err
+    assert started == [data_dir]
+    st = state_of(data_dir)
+    assert st["shipped_deck"] and st["note"]  # the shipped decks were loaded
+    assert len(st["backups"]) == 1  # the daily backup
+    status, _, _ = run(capsys, data_dir=data_dir)
+    assert state_of(data_dir)["note"] == st["note"] and len(state_of(data_dir)["backups"]) == 1
+
+
+def test_help_lists_every_command(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    for name in ("import", "export", "decks", "stats", "review", "backup", "restore", "check"):
+        assert name in out
+
+
+def test_kivy_no_args_is_set_before_any_kivy_import():
+    import os
+    import subprocess
+    import sys
+
+    from core_helpers import SRC
+
+    env = {k: v for k, v in os.environ.items() if k != "KIVY_NO_ARGS"}
+    env["PYTHONPATH"] = str(SRC)
+    code = "import os, flashcards.cli; print(os.environ.get('KIVY_NO_ARGS'))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert r.stdout.strip() == "1", r.stderr
