@@ -79,7 +79,9 @@ def restore(col, source: str | Path, now: datetime) -> Path:
     if version > dbmod.SCHEMA_VERSION:
         raise FlashcardsError(f"{source}: made by a newer version of flashcards (schema {version}, this app "
                               f"knows {dbmod.SCHEMA_VERSION}); update the app to restore it")
-    safety = make_backup(col, now)
+    # One more than usual is kept until the next backup: pruning to 10 here could delete the very
+    # backup being restored (the oldest of ten) before it is copied.
+    safety = make_backup(col, now, keep=KEEP + 1)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         with col.db.atomic():
