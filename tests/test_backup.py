@@ -148,3 +148,14 @@ def test_cli_backup_and_restore(data_dir, capsys):
         col.close()
     status, out, err = run("restore", str(data_dir / "nope.db"))
     assert status == 1 and err.strip() == f"flashcards: {data_dir / 'nope.db'}: no such backup file"
+
+
+def test_restoring_the_oldest_of_ten_backups(col, now):
+    """The safety copy made before restoring must not prune the very backup being restored."""
+    add_basic(col, "oldest state")
+    made = [col.backup(now)]
+    add_basic(col, "later")
+    made += [col.backup(now + timedelta(minutes=i)) for i in range(1, 10)]
+    assert B.list_backups(col)[-1] == made[0] and len(B.list_backups(col)) == 10
+    B.restore(col, made[0], now + timedelta(hours=1))
+    assert [r[0] for r in col._sql("SELECT sort_field FROM note")] == ["oldest state"]
