@@ -648,3 +648,25 @@ def test_changing_the_rollover_hour_applies_to_an_open_session(col, set_tz):
     s.answer(c1, 3, at)
     assert col.card_columns(c2)["buried_until"] == datetime(2026, 3, 12).toordinal()
     assert s.next_card(at + 10 * MIN).card_id == c1
+
+
+@pytest.mark.parametrize("zone,bury_at,next_day_starts", [
+    # Spring forward in Berlin (29 March 2026): the study day of the 28th is 23 hours long.
+    ("Europe/Berlin", datetime(2026, 3, 28, 20, 0, tzinfo=UTC), datetime(2026, 3, 29, 2, 0, tzinfo=UTC)),
+    # Fall back in Berlin (25 October 2026): 25 hours.
+    ("Europe/Berlin", datetime(2026, 10, 24, 20, 0, tzinfo=UTC), datetime(2026, 10, 25, 3, 0, tzinfo=UTC)),
+    # New York: 8 March 2026 (23 h) and 1 November 2026 (25 h).
+    ("America/New_York", datetime(2026, 3, 7, 20, 0, tzinfo=UTC), datetime(2026, 3, 8, 8, 0, tzinfo=UTC)),
+    ("America/New_York", datetime(2026, 10, 31, 20, 0, tzinfo=UTC), datetime(2026, 11, 1, 9, 0, tzinfo=UTC)),
+])
+def test_buried_card_returns_at_the_next_local_rollover_across_dst(col, set_tz, zone, bury_at, next_day_starts):
+    set_tz(zone)
+    did = col.deck_id("D", create=True)
+    c1, c2 = card_ids(col, add_basic(col, "f", deck="D", notetype="Basic (and reversed card)", now=bury_at))
+    s = col.study(did)
+    s.answer(c1, 4, bury_at)  # Easy: c1 is a review card days away; c2 is buried
+    before = next_day_starts - timedelta(milliseconds=1)
+    assert col.study(did).next_card(before) is None
+    assert s.next_card(before) is None
+    assert col.study(did).next_card(next_day_starts).card_id == c2
+    assert s.next_card(next_day_starts).card_id == c2  # the open session rolls over too
