@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -298,3 +299,28 @@ def test_merging_a_newer_file_into_newer_local_progress_keeps_the_cache_a_replay
     assert col._sql("SELECT COUNT(*) FROM review").fetchone()[0] == 5
     assert stored_state(col, cid) == col.replayed_state(cid)
     assert col.check()["cards_repaired"] == 0
+
+
+def test_if_matches_keep_and_duplicate(col):
+    from flashcards.drafts import IfMatches
+
+    importing.apply(col, importing.plan(col, Draft(path="x", notes=[DraftNote("g1", "Basic", ["q", "a"])])))
+    keep = Draft(path="x", notes=[DraftNote("g1", "Basic", ["q", "changed"], line=3)], if_matches=IfMatches.KEEP)
+    plan = importing.plan(col, keep)
+    assert (plan.new, plan.updated, plan.skipped) == (0, 0, [(3, "already in the collection (keep current)")])
+    importing.apply(col, plan)
+    assert [json.loads(r[0]) for r in col._sql("SELECT fields FROM note")] == [["q", "a"]]
+    dup = Draft(path="x", notes=[DraftNote("g1", "Basic", ["q", "changed"])], if_matches=IfMatches.DUPLICATE)
+    r = importing.apply(col, importing.plan(col, dup))
+    assert r.new == 1 and col._sql("SELECT COUNT(*) FROM note").fetchone()[0] == 2
+
+
+def test_match_scope_deck(col):
+    importing.apply(col, importing.plan(col, Draft(path="x", notes=[DraftNote("g1", "Basic", ["q", "a"],
+                                                                              deck="One")])))
+    other = Draft(path="x", notes=[DraftNote("g1", "Basic", ["q", "b"], deck="Two")], match_scope_deck=True)
+    r = importing.apply(col, importing.plan(col, other))
+    assert (r.new, r.updated) == (1, 0)
+    same = Draft(path="x", notes=[DraftNote("g1", "Basic", ["q", "c"], deck="One")], match_scope_deck=True)
+    r = importing.apply(col, importing.plan(col, same))
+    assert (r.new, r.updated) == (0, 1)
