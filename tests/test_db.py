@@ -274,3 +274,29 @@ def test_a_damaged_collection_is_refused_in_one_line(data_dir, content):
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.strip() == f"flashcards: {e.value}"
     assert path.read_bytes() == content
+
+
+def test_an_import_in_a_worker_thread_is_seen_by_the_study_session(col, tmp_path, now):
+    from flashcards import importing
+
+    did = col.deck_id("Default", create=True)
+    add_basic(col, "mine")
+    session = col.study(did)
+    assert session.counts(now) == (1, 0, 0)
+    f = _write_csv(tmp_path / "t.tsv", [("t1", "a"), ("t2", "b")])
+    errors = []
+
+    def work():
+        try:
+            importing.import_file(col, f, deck="Default")
+        except Exception as e:  # reported below
+            errors.append(e)
+        finally:
+            col.db.close()  # this thread's own connection
+
+    th = threading.Thread(target=work)
+    th.start()
+    th.join(30)
+    assert errors == []
+    assert session.counts(now) == (3, 0, 0)
+    assert col._sql("PRAGMA journal_mode").fetchone()[0] == "wal"
