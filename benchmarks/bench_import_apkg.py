@@ -64,20 +64,19 @@ def build_package(tmp: Path, n: int, layout: str, history: float, rng: random.Ra
             cids = col.db.list("select id from cards order by id")
             chosen = cids[: int(len(cids) * history)]
             rows = []
+            updates = []
             for k, cid in enumerate(chosen):
                 data = json.dumps({"s": 10.0 + k % 50, "d": 5.0, "lrt": CRT + 80 * 86400}) if k % 2 else "{}"
-                col.db.execute(
-                    "update cards set type=2, queue=2, due=?, ivl=10, reps=3, data=? where id=?",
-                    90 + k % 30,
-                    data,
-                    cid,
-                )
+                updates.append((90 + k % 30, data, cid))
                 base = (CRT + 60 * 86400) * 1000 + k
                 rows += [
                     (base, cid, 3, -600, 0, 0, 5000, 0),
                     (base + 600_000, cid, 3, 1, -600, 2500, 4000, 0),
                     (base + 20 * 86400_000, cid, 3, 10, 1, 2500, 3000, 1),
                 ]
+            col.db.executemany(
+                "update cards set type=2, queue=2, due=?, ivl=10, reps=3, data=? where id=?", updates
+            )
             col.db.executemany(
                 "insert into revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) values (?,?,-1,?,?,?,?,?,?)",
                 rows,
