@@ -908,3 +908,37 @@ def test_odd_values_import_without_harm(packages, tmp_path, col, sql):
                 assert r.interval_s is None or abs(r.interval_s) <= apkg.MAX_INTERVAL_S
     result = importing.import_file(col, pkg, backup=False)
     assert result.new + len(result.skipped) == 5
+
+
+# --------------------------------------------------------------------------- fuzz: damaged collections
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def legacy_bytes(packages):
+    src = packages["anki21", False].path
+    return src, zipfile.ZipFile(src).read("collection.anki21")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    flips=st.lists(
+        st.tuples(st.integers(min_value=0), st.integers(min_value=1, max_value=255)), min_size=1, max_size=40
+    )
+)
+def test_damaged_sqlite_pages_fail_cleanly(legacy_bytes, tmp_path, flips):
+    """Random byte damage inside the collection (under a valid zip CRC): a draft or ImportFailed,
+    never another exception."""
+    src, data = legacy_bytes
+    damaged = bytearray(data)
+    for pos, x in flips:
+        damaged[pos % len(damaged)] ^= x
+    pkg = rezip(src, tmp_path / "fuzz.apkg", {"collection.anki21": bytes(damaged)})
+    try:
+        draft = apkg.parse(pkg)
+    except ImportFailed as e:
+        assert "\n" not in str(e)
+    else:
+        draft.cleanup()
