@@ -519,6 +519,8 @@ def _apply_scheduling(col: Collection, conn, sched_cards, review_rows, now_ms: i
             col._write_state(cid, col.replayed_state(cid))
             continue
         baseline = {**s.to_dict(), "t": t}
+        if conn.execute("SELECT baseline FROM card WHERE id = ?", (cid,)).fetchone()[0] == json.dumps(baseline):
+            continue  # the same file again: leave the card (and the learner's flag, suspension) alone
         conn.execute("UPDATE card SET baseline = ?, state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
                      "last_review_ms = ?, reps = ?, lapses = ?, suspended = ?, flag = ?, buried_until = ? "
                      "WHERE id = ?",
