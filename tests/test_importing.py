@@ -324,3 +324,18 @@ def test_match_scope_deck(col):
     same = Draft(path="x", notes=[DraftNote("g1", "Basic", ["q", "c"], deck="One")], match_scope_deck=True)
     r = importing.apply(col, importing.plan(col, same))
     assert (r.new, r.updated) == (0, 1)
+
+
+def test_reimporting_the_same_history_keeps_local_flags_and_suspension(col, now):
+    t = to_ms(now) - 5 * DAY_MS
+    card = DraftCard(0, state=CardState.REVIEW, due_ms=t + 10 * DAY_MS, stability=12.5, difficulty=4.25,
+                     last_review_ms=t, reviews=_history(t, [(3, 0)]))
+    draft = Draft(path="x", notes=[DraftNote("g1", "Basic", ["q", "a"], cards=[card])])
+    importing.apply(col, importing.plan(col, draft))
+    cid = col._sql("SELECT id FROM card").fetchone()[0]
+    col.set_suspended([cid], True)
+    col.set_card_columns(cid, flag=4)
+    before = col.card_columns(cid)
+    r = importing.apply(col, importing.plan(col, draft))
+    assert (r.new, r.updated, r.unchanged, r.reviews_added) == (0, 0, 1, 0)
+    assert col.card_columns(cid) == before  # identical content changes nothing
