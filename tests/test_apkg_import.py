@@ -942,3 +942,25 @@ def test_damaged_sqlite_pages_fail_cleanly(legacy_bytes, tmp_path, flips):
         assert "\n" not in str(e)
     else:
         draft.cleanup()
+
+
+def test_notetype_names_made_unique(packages, tmp_path):
+    # Schema 11 does not stop two note types sharing a name; the draft refers to note types by name.
+    def edit(conn):
+        models = json.loads(conn.execute("SELECT models FROM col").fetchone()[0])
+        for m in models.values():
+            if m["name"] == "Vocab":
+                m["name"] = "basic"
+        conn.execute("UPDATE col SET models = ?", (json.dumps(models),))
+
+    pkg = edit_collection(packages["anki21", False].path, tmp_path / "names.apkg", edit)
+    draft = apkg.parse(pkg)
+    draft.cleanup()
+    assert sorted(nt.name for nt in draft.notetypes) == [
+        "Basic",
+        "Basic (and reversed card)",
+        "Cloze",
+        "basic (2)",
+    ]
+    assert by_guid(draft)[packages["anki21", False].guids["vocab"]].notetype == "basic (2)"
+    assert draft.notetype("basic (2)").fields == ("Word", "Meaning", "Example")

@@ -56,6 +56,7 @@ class Budget:
 
     @property
     def left(self) -> int:
+        """Bytes that may still be written."""
         return self.limit - self.used
 
 
