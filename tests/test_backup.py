@@ -23,9 +23,16 @@ def notes_in(path) -> list[str]:
         con.close()
 
 
-def test_backup_is_a_consistent_copy(col, now):
+def test_backup_is_a_consistent_copy(col, now, tmp_path):
+    import shutil
+
     add_basic(col, "one")
     add_basic(col, "two")
+    # The notes are still in the write-ahead log: a plain copy of collection.db would miss them.
+    shutil.copyfile(col.db_path, tmp_path / "plain-copy.db")
+    con = sqlite3.connect(tmp_path / "plain-copy.db")
+    assert con.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'note'").fetchone()[0] == 0
+    con.close()
     path = col.backup(now)
     assert path.parent == col.data_dir / "backups"
     assert path.name == "collection-20260310-120000-000.db"
