@@ -92,26 +92,29 @@ def test_sm2_hand_case(bench):
     history = {"c": list(zip(t, ratings, strict=True))}
     p = bench.sm2_predictions(history)
     # review 1: same day -> ignored (and review 2 counts whole days from it: 1 day 1 hour);
-    # review 2: interval 1, elapsed 1; review 3: interval 6, elapsed 6;
-    # review 4: interval round(6 * 2.5) = 15 (EF stays 2.5 on q=4), elapsed 18; review 5 (Again after
-    # the lapse reset): interval 1; review 6: interval 1 again (repetitions restarted)
-    assert ("c", 1) not in p
+    # review 2: interval 1, elapsed 1; review 3: interval 6, elapsed 6; review 4: interval 6 * 2.5 = 15
+    # (EF stays 2.5 on q=4), elapsed 18; review 5 (after the Again: interval 1); review 6: the success
+    # after the Again got 6 days, elapsed 1
+    assert ("c", 0) not in p and ("c", 1) not in p
     assert p[("c", 2)] == pytest.approx(0.9)
     assert p[("c", 3)] == pytest.approx(0.9)
     assert p[("c", 4)] == pytest.approx(0.9 ** (18 / 15))
     assert p[("c", 5)] == pytest.approx(0.9)
-    assert p[("c", 6)] == pytest.approx(0.9)
+    assert p[("c", 6)] == pytest.approx(0.9 ** (1 / 6))
 
 
 def test_sm2_ef_falls_after_lapses(bench):
-    # Again (q=0): EF 2.5 - 0.8 = 1.7; Again: floored at 1.3; then Good x3: intervals 1, 6, round(6*1.3)=8
+    # Again (q=0): EF 2.5 - 0.8 = 1.7; Again: 0.9, floored at 1.3; then Good: 6 days, then 6 * 1.3 = 7.8,
+    # then 7.8 * 1.3 = 10.14
     days = [0, 1, 2, 3, 9, 17]
     ratings = [1, 1, 3, 3, 3, 3]
     history = {"c": [(START + d * DAY, r) for d, r in zip(days, ratings, strict=True)]}
     p = bench.sm2_predictions(history)
-    assert p[("c", 5)] == pytest.approx(0.9 ** (8 / 8))
-    assert p[("c", 4)] == pytest.approx(0.9 ** (6 / 6))
-    assert ("c", 0) not in p  # nothing to predict the first review from
+    assert p[("c", 1)] == pytest.approx(0.9)
+    assert p[("c", 2)] == pytest.approx(0.9)
+    assert p[("c", 3)] == pytest.approx(0.9 ** (1 / 6))
+    assert p[("c", 4)] == pytest.approx(0.9 ** (6 / 7.8))
+    assert p[("c", 5)] == pytest.approx(0.9 ** (8 / 10.14))
 
 
 def test_read_revlog_and_bad_rows(bench, tmp_path):
