@@ -404,3 +404,34 @@ def test_kivy_no_args_is_set_before_any_kivy_import():
     code = "import os, flashcards.cli; print(os.environ.get('KIVY_NO_ARGS'))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert r.stdout.strip() == "1", r.stderr
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv"])
+def test_export_csv_reimports_as_updates(capsys, home, tmp_path, suffix):
+    col = Collection.open(home)
+    try:
+        nid = col._sql("SELECT id FROM note WHERE sort_field = 'chat'").fetchone()[0]
+        col.update_note(nid, ["chat", "cat"], tags=["animals"], source="Le Petit Prince, ch. 2", now=NOW)
+        cid = col._sql("SELECT id FROM card WHERE note_id = ?", (nid,)).fetchone()[0]
+        col.study(col.deck_id("Lang")).answer(cid, 3, NOW)
+        progress = col.card_columns(cid)
+    finally:
+        col.close()
+    out_file = tmp_path / f"all{suffix}"
+    status, out, err = run(capsys, "export", "-o", str(out_file), data_dir=home)
+    assert status == 0, err
+    text = out_file.read_text(encoding="utf-8")
+    assert "#guid column:" in text and "#notetype column:" in text and "#deck column:" in text
+    assert "Le Petit Prince" in text
+    status, out, _ = run(capsys, "import", str(out_file), data_dir=home)
+    assert status == 0 and "0 new, 0 updated, 3 unchanged, 0 skipped" in out
+    out_file.write_text(text.replace("chien", "chien (m.)"), encoding="utf-8")
+    status, out, _ = run(capsys, "import", str(out_file), data_dir=home)
+    assert status == 0 and "0 new, 1 updated, 2 unchanged, 0 skipped" in out
+    col = Collection.open(home)
+    try:
+        assert col.card_columns(cid) == progress
+        assert col.note(nid).source == "Le Petit Prince, ch. 2" and col.note(nid).tags == ["animals"]
+        assert col._sql("SELECT COUNT(*) FROM note").fetchone()[0] == 3
+    finally:
+        col.close()
