@@ -503,8 +503,11 @@ def _apply_scheduling(col: Collection, conn, sched_cards, review_rows, now_ms: i
         before = conn.total_changes
         conn.executemany("INSERT OR IGNORE INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, "
                          "state_before, duration_ms, interval_s) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
-        added += conn.total_changes - before
+        card_added = conn.total_changes - before
+        added += card_added
         review_rows.extend(rows)
+        if dc.reviews and not card_added and have:
+            continue  # the log already has every answer the file brings: its state adds nothing new
         base = _baseline(dc, col.deck_options(did), cid)
         if base is None:
             continue
