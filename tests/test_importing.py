@@ -339,3 +339,27 @@ def test_reimporting_the_same_history_keeps_local_flags_and_suspension(col, now)
     r = importing.apply(col, importing.plan(col, draft))
     assert (r.new, r.updated, r.unchanged, r.reviews_added) == (0, 0, 1, 0)
     assert col.card_columns(cid) == before  # identical content changes nothing
+
+
+def test_reimporting_our_own_apkg_changes_no_card(col, tmp_path, now):
+    """A file that brings no answer the log lacks leaves the card's schedule as it is (Anki's format rounds
+    due dates to days and memory states to 4 decimals, so its state is not a better baseline)."""
+    from flashcards import exporting
+
+    did = col.deck_id("Lang::Fr", create=True)
+    for i in range(3):
+        add_basic(col, f"q{i}", deck="Lang::Fr")
+    col.add_note("Cloze", ["{{c1::x}} {{c2::y}}", ""], deck_id=did, now=NOW)
+    s = col.study(col.deck_id("Lang"))
+    t = now
+    for _ in range(6):
+        c = s.next_card(t)
+        s.answer(c.card_id, 3, t)
+        t += timedelta(minutes=11)
+    before = snapshot(col)
+    exporting.export(col, tmp_path / "all.apkg")
+    r = importing.apply(col, importing.plan(col, importing.parse(tmp_path / "all.apkg")))
+    assert (r.new, r.updated, r.reviews_added) == (0, 0, 0)
+    after = snapshot(col)
+    assert after["card"] == before["card"]
+    assert after["review"] == before["review"]
