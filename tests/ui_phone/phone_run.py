@@ -32,6 +32,7 @@ from kivy.clock import Clock  # noqa: E402
 from kivy.metrics import Metrics, dp  # noqa: E402
 from kivy.uix.behaviors import ButtonBehavior, ToggleButtonBehavior  # noqa: E402
 from kivy.uix.label import Label  # noqa: E402
+from kivy.uix.modalview import ModalView  # noqa: E402
 from kivy.uix.scrollview import ScrollView  # noqa: E402
 from kivy.uix.spinner import Spinner  # noqa: E402
 from kivy.uix.textinput import TextInput  # noqa: E402
@@ -151,7 +152,14 @@ class Phone:
         min_px = dp(TOUCH_MIN_DP) - 0.5
         small, outside, overflow, overlaps, tofu, cut_buttons, cut_text = [], [], [], [], [], [], []
         targets = []
+        # Layers are the window's children (screens, then dropdowns and dialogs on top). An open
+        # dialog (ModalView) covers everything below it: only its layer and those above count.
+        layers = list(self.window.children)  # index 0 is drawn last, on top
+        modal_at = next((i for i, c in enumerate(layers) if isinstance(c, ModalView)), len(layers))
         for w in self.find_all(root=root):
+            layer = _layer(w, self.window)
+            if layer is None or layers.index(layer) > modal_at:
+                continue  # hidden under a dialog
             if w.disabled and not isinstance(w, (ButtonBehavior, TextInput)):
                 continue
             x, y, r, t = self.window_box(w)
@@ -160,7 +168,7 @@ class Phone:
             if isinstance(w, (ButtonBehavior, ToggleButtonBehavior, TextInput)) and not inside_scroll:
                 if w.width < min_px or w.height < min_px:
                     small.append(f"{name}: {w.width / Metrics.density:.0f}x{w.height / Metrics.density:.0f} dp")
-                targets.append((name, (x, y, r, t)))
+                targets.append((name, (x, y, r, t), layer))
             if not inside_scroll and (x < -1 or y < -1 or r > win_w + 1 or t > win_h + 1):
                 outside.append(f"{name}: ({x:.0f},{y:.0f})-({r:.0f},{t:.0f}) in {win_w}x{win_h}")
             if isinstance(w, Label) and w.text and not inside_scroll:
@@ -176,9 +184,10 @@ class Phone:
                 missing = _missing_glyphs(w)
                 if missing:
                     tofu.append(f"{name}: no glyph for {' '.join(f'U+{ord(c):04X}' for c in missing)} in {w.font_name}")
-        for i, (a, box_a) in enumerate(targets):
-            for b, box_b in targets[i + 1 :]:
-                if _intersects(box_a, box_b):
+        for i, (a, box_a, layer_a) in enumerate(targets):
+            for b, box_b, layer_b in targets[i + 1 :]:
+                # A dropdown lies over the screen on purpose: only targets in one layer must not overlap.
+                if layer_a is layer_b and _intersects(box_a, box_b):
                     overlaps.append(f"{a} overlaps {b}")
         return {
             "small_targets": small, "outside_window": outside, "text_overflow": overflow, "overlaps": overlaps,
@@ -256,6 +265,13 @@ def _shortened(label) -> bool:
         for entity, char in _ENTITIES.items():
             full = full.replace(entity, char)
     return "".join(shown.split()) != "".join(full.split())
+
+
+def _layer(w, window):
+    """The window's child that holds ``w``."""
+    while w.parent is not None and w.parent is not window:
+        w = w.parent
+    return w if w.parent is window else None
 
 
 def _parents(w):

@@ -188,3 +188,41 @@ def touch_study(phone):
 
 
 
+
+
+def desktop_picker(phone):
+    """The picker's desktop fallback (a popup with Kivy's file chooser) at phone size."""
+    import tempfile
+    from pathlib import Path
+
+    from flashcards.ui.android_picker import pick_import_file
+
+    r = phone.report
+    yield SETTLE
+    folder = Path(tempfile.mkdtemp(prefix="picker-"))
+    (folder / "verbs.csv").write_text("front,back\nser,to be\n", encoding="utf-8")
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8")
+    picked, cancelled = [], []
+
+    popup = pick_import_file(picked.append, lambda: cancelled.append(True), start_dir=folder)
+    yield SETTLE
+    r["listed"] = sorted(Path(p).name for p in popup.chooser.files if Path(p).is_file())
+    r["import_disabled_before_choice"] = popup.import_button.disabled
+    phone.report["screens"]["picker"] = phone.layout_problems()
+    yield from phone.screenshot("picker")
+    phone.tap(popup.cancel_button)
+    phone.tap(popup.cancel_button)
+    yield SETTLE
+    r["cancelled"] = len(cancelled)
+
+    popup = pick_import_file(picked.append, lambda: cancelled.append(True), start_dir=folder)
+    yield SETTLE
+    popup.chooser.selection = [str(folder / "verbs.csv")]
+    yield SETTLE
+    r["import_enabled_after_choice"] = not popup.import_button.disabled
+    phone.tap(popup.import_button)
+    phone.tap(popup.import_button)
+    yield SETTLE
+    r["picked"] = [Path(p).name for p in picked]
+    r["cancelled_after_pick"] = len(cancelled)
+    r["popup_closed"] = popup.parent is None

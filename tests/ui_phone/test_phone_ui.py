@@ -102,3 +102,16 @@ def test_back_key_goes_back_and_never_quits(touch_report):
     assert report["kivy_key27_handler_reached"] == 0  # Kivy's own handler would leave the app on Android
     assert report["app_still_running"] is True
     assert report["decks_selected_deck"] is True
+
+
+def test_desktop_file_picker_fallback(tmp_path):
+    """android_picker's fallback off Android: filtered list, Import only after a choice, one callback."""
+    report = run_phone("desktop_picker", "small", tmp_path)
+    assert report["listed"] == ["verbs.csv"]  # photo.jpg is not importable
+    assert report["import_disabled_before_choice"] is True
+    assert report["cancelled"] == 1  # a double tap on Cancel cancels once
+    assert report["import_enabled_after_choice"] is True
+    assert report["picked"] == ["verbs.csv"] and report["cancelled_after_pick"] == 1
+    assert report["popup_closed"] is True
+    checks = {k: v for k, v in report["screens"]["picker"].items() if v and not k.startswith("info")}
+    assert not checks, checks
