@@ -300,3 +300,18 @@ def test_an_import_in_a_worker_thread_is_seen_by_the_study_session(col, tmp_path
     assert errors == []
     assert session.counts(now) == (3, 0, 0)
     assert col._sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_writes_take_the_write_lock_at_begin(col):
+    """BEGIN IMMEDIATE: a transaction holds the write lock from its start, so two writers queue up
+    front instead of one failing half-way with 'database is locked'."""
+    other = sqlite3.connect(col.db_path, timeout=0, isolation_level=None)
+    try:
+        with col.db.atomic():
+            col._sql("SELECT COUNT(*) FROM card").fetchone()  # no write yet
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free again after the commit
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
