@@ -435,3 +435,10 @@ def test_export_csv_reimports_as_updates(capsys, home, tmp_path, suffix):
         assert col._sql("SELECT COUNT(*) FROM note").fetchone()[0] == 3
     finally:
         col.close()
+
+
+def test_data_dir_before_or_after_the_command(capsys, home, tmp_path):
+    status, out, _ = run(capsys, "--data-dir", str(home), "stats", "--json")
+    assert status == 0 and json.loads(out)["notes"] == 3
+    status, out, _ = run(capsys, "--data-dir", str(tmp_path / "elsewhere"), "stats", "--json", data_dir=home)
+    assert status == 0 and json.loads(out)["notes"] == 3  # the one after the command wins

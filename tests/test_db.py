@@ -312,3 +312,13 @@ def test_writes_take_the_write_lock_at_begin(col):
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+def test_changed_externally_reports_another_process_once(col, tmp_path):
+    assert col.changed_externally() is False
+    r = run_cli("import", str(_write_csv(tmp_path / "x.tsv", [("q", "a")])), data_dir=col.data_dir)
+    assert r.returncode == 0, r.stderr
+    assert col.changed_externally() is True
+    assert col.changed_externally() is False
+    add_basic(col, "our own write")
+    assert col.changed_externally() is False
