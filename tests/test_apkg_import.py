@@ -776,11 +776,18 @@ def test_local_reviews_newer_than_the_package_are_kept(tmp_path, col):
     result = importing.import_file(col, later, backup=False)
     assert result.reviews_added == 1  # the history is merged...
     after = _card(col, built.guids["basic"])
-    assert (after["stability"], after["difficulty"], after["last_review_ms"]) == (
-        local["stability"],
-        local["difficulty"],
-        local["last_review_ms"],
-    )  # ...but the local, newer progress is not overwritten
+    # ...but the local, newer progress is not overwritten: the card keeps its baseline (not the file's
+    # memory state s=40, d=5) and its last answer is the local one; its state is the replay of the
+    # merged log (the file's review at day 101, then the local one at day 102).
+    assert after["baseline"] == local["baseline"]
+    assert after["last_review_ms"] == local["last_review_ms"]
+    assert (after["stability"], after["difficulty"]) != (40.0, 5.0)
+    replayed = col.replayed_state(after["id"])
+    assert (after["stability"], after["difficulty"], after["due_ms"]) == (
+        replayed.stability,
+        replayed.difficulty,
+        replayed.due_ms,
+    )
 
 
 def test_colpkg_merges_without_wiping(packages, col):
@@ -917,9 +924,12 @@ from hypothesis import strategies as st  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def legacy_bytes(packages):
+def legacy_bytes(packages, tmp_path_factory):
+    # Paths, not the bytes themselves: hypothesis may repr the test's arguments.
     src = packages["anki21", False].path
-    return src, zipfile.ZipFile(src).read("collection.anki21")
+    data = tmp_path_factory.mktemp("fuzz") / "collection.anki21"
+    data.write_bytes(zipfile.ZipFile(src).read("collection.anki21"))
+    return src, data
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -932,7 +942,7 @@ def test_damaged_sqlite_pages_fail_cleanly(legacy_bytes, tmp_path, flips):
     """Random byte damage inside the collection (under a valid zip CRC): a draft or ImportFailed,
     never another exception."""
     src, data = legacy_bytes
-    damaged = bytearray(data)
+    damaged = bytearray(data.read_bytes())
     for pos, x in flips:
         damaged[pos % len(damaged)] ^= x
     pkg = rezip(src, tmp_path / "fuzz.apkg", {"collection.anki21": bytes(damaged)})
