@@ -974,3 +974,42 @@ def test_notetype_names_made_unique(packages, tmp_path):
     ]
     assert by_guid(draft)[packages["anki21", False].guids["vocab"]].notetype == "basic (2)"
     assert draft.notetype("basic (2)").fields == ("Word", "Meaning", "Example")
+
+
+def test_anki20_scheduler_v1(packages, tmp_path):
+    """Anki 2.0's scheduler: three-button learning answers, relearning as a review card in the
+    learning queue. Answers are mapped to four buttons; the card is relearning."""
+    g = packages["anki2", False].guids
+
+    def edit(conn):
+        conf = json.loads(conn.execute("SELECT conf FROM col").fetchone()[0])
+        conf["schedVer"] = 1
+        conn.execute("UPDATE col SET conf = ?", (json.dumps(conf),))
+        nid = conn.execute("SELECT id FROM notes WHERE guid = ?", (g["vocab"],)).fetchone()[0]
+        conn.execute(
+            "UPDATE cards SET type = 2, queue = 1, due = ?, left = 1 WHERE nid = ? AND ord = 1",
+            (CRT + 3600, nid),
+        )
+
+    src = packages["anki2", False].path
+    with zipfile.ZipFile(src) as z:
+        data = z.read("collection.anki2")
+    db = tmp_path / "v1.anki2"
+    db.write_bytes(data)
+    conn = sqlite3.connect(db)
+    edit(conn)
+    conn.commit()
+    conn.close()
+    pkg = rezip(src, tmp_path / "v1.apkg", {"collection.anki2": db.read_bytes()})
+    draft = apkg.parse(pkg)
+    draft.cleanup()
+    notes = by_guid(draft)
+    basic = notes[g["basic"]].cards[0]
+    assert [(r.rating, r.kind) for r in basic.reviews] == [
+        (4, ReviewKind.LEARN),  # ease 3 of 3 buttons: Easy
+        (4, ReviewKind.LEARN),
+        (4, ReviewKind.REVIEW),  # review answers always had four buttons
+    ]
+    v2 = notes[g["vocab"]].cards[1]
+    assert (v2.state, v2.due_ms) == (CardState.RELEARNING, (CRT + 3600) * MS)
+    assert [(r.rating, r.kind) for r in v2.reviews] == [(1, ReviewKind.RELEARN)]

@@ -121,6 +121,21 @@ class Reader:
             raise CollectionError("damaged collection (no creation time in the col table)")
         self.crt = row[0]
         self.version = row[1]
+        self.v1_scheduler = self._scheduler_version() == 1
+
+    def _scheduler_version(self) -> int:
+        """Anki's scheduler version (1: Anki 2.0's, whose learning answers had 3 buttons; else 2)."""
+        try:
+            if self.schema18:
+                row = self.conn.execute("SELECT val FROM config WHERE KEY = 'schedVer'").fetchone()
+                value = json.loads(row[0]) if row else 1
+            else:
+                value = json.loads(self.conn.execute("SELECT conf FROM col").fetchone()[0] or "{}").get(
+                    "schedVer", 1
+                )
+        except (sqlite3.DatabaseError, ValueError, TypeError, AttributeError):
+            return 2  # unreadable: assume the modern meaning rather than rewrite answers
+        return 1 if value == 1 else 2
 
     # ------------------------------------------------------------------ note types, decks, options
 

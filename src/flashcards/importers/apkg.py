@@ -267,6 +267,7 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
     used_decks: set[str] = set()
     odd_rows = 0
     crt = reader.crt
+    v1 = reader.v1_scheduler
     if not 0 <= crt <= MAX_MS // 1000:
         raise CollectionError(f"damaged collection (creation time {crt})")
     no_reviews: tuple = ()
@@ -328,6 +329,7 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
                     crt,
                     config,
                     reviews_by_card.get(row[0], no_reviews),
+                    v1,
                 )
                 odd_rows += bad
                 cards.append(card)
@@ -394,9 +396,13 @@ _STATES = tuple(CardState)
 
 
 def _card(
-    row: tuple, deck: str, guid: str, crt: int, config: DeckConfig | None, revlog
+    row: tuple, deck: str, guid: str, crt: int, config: DeckConfig | None, revlog, v1: bool = False
 ) -> tuple[DraftCard, int]:
-    """One card row -> DraftCard; also returns how many of its review rows were unusable."""
+    """One card row -> DraftCard; also returns how many of its review rows were unusable.
+
+    ``v1``: the package comes from Anki 2.0's scheduler, where a lapsed card relearns as a review
+    card in the learning queue and learning answers had three buttons (Again, Good, Easy).
+    """
     cid, _nid, _did, ord_, ctype, queue, due, _ivl, left, odue, odid, flags, data = row
     # SQLite columns hold any type: a hostile file must not reach arithmetic with text or floats.
     if not (
@@ -423,6 +429,8 @@ def _card(
             position=min(due, MAX_POSITION) if due > 0 else 0,
         ), 0
     state = _STATES[ctype] if ctype in (0, 1, 2, 3) else CardState.NEW
+    if v1 and state == CardState.REVIEW and queue in (1, 3):
+        state = CardState.RELEARNING
     card = DraftCard(
         ord=ord_,
         deck=deck,
@@ -460,6 +468,8 @@ def _card(
             continue
         if ease == 0 and kind in (ReviewKind.LEARN, ReviewKind.REVIEW, ReviewKind.RELEARN):
             kind = ReviewKind.MANUAL  # a row without an answer is a manual change, whatever its type
+        elif v1 and kind in (ReviewKind.LEARN, ReviewKind.RELEARN) and ease in (2, 3):
+            ease += 1  # three-button Good/Easy are four-button Good/Easy
         if ease:
             last_rated = rid
         card.reviews.append(
