@@ -671,3 +671,33 @@ def test_buried_card_returns_at_the_next_local_rollover_across_dst(col, set_tz, 
     assert s.next_card(before) is None
     assert col.study(did).next_card(next_day_starts).card_id == c2
     assert s.next_card(next_day_starts).card_id == c2  # the open session rolls over too
+
+
+def test_burying_or_suspending_the_card_put_back_by_undo(col, now):
+    did = col.deck_id("D", create=True)
+    a, b, c = _fill(col, "D", 3)
+    s = col.study(did)
+    s.answer(a, 4, now)
+    assert s.undo() == a
+    assert s.next_card(now).card_id == a
+    s.bury(a, now)
+    assert s.next_card(now).card_id == b
+    s.suspend(b, now)
+    assert s.next_card(now).card_id == c
+    assert s.counts(now) == (1, 0, 0)
+    assert [s.undo(), s.undo()] == [b, a]
+    assert s.next_card(now).card_id == a
+
+
+def test_undo_after_the_answer_vanished_in_a_restore(col, now):
+    did = col.deck_id("D", create=True)
+    a, b = _fill(col, "D", 2)
+    path = col.backup(now)
+    s = col.study(did)
+    s.answer(a, 3, now)
+    from flashcards.backup import restore
+
+    restore(col, path, now + timedelta(seconds=1))
+    assert s.undo() is None  # nothing of this session is left to undo
+    assert stored_state(col, a) == col.replayed_state(a) and col.card_columns(a)["state"] == 0
+    assert s.next_card(now + timedelta(seconds=2)).card_id == a
