@@ -506,7 +506,7 @@ class Collection:
             cur = self._sql(
                 "INSERT INTO note (guid, notetype_id, fields, tags, source, sort_field, created_ms, modified_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (guid, ntid, json.dumps(fields), _tags_to_db(tags), source,
+                (guid, ntid, json.dumps(fields, ensure_ascii=False), _tags_to_db(tags), source,
                  sort_text(fields[0]), now_ms, now_ms))
             note_id = cur.lastrowid
             pos = self._next_position()
@@ -543,7 +543,7 @@ class Collection:
         with self.db.atomic():
             self._sql("UPDATE note SET fields = ?, tags = ?, sort_field = ?, modified_ms = ?, source = ? "
                       "WHERE id = ?",
-                      (json.dumps(fields), _tags_to_db(view.tags if tags is None else tags),
+                      (json.dumps(fields, ensure_ascii=False), _tags_to_db(view.tags if tags is None else tags),
                        sort_text(fields[0]), now_ms,
                        view.source if source is None else source, note_id))
             self._add_missing_cards(note_id, ords)
