@@ -322,3 +322,18 @@ def test_changed_externally_reports_another_process_once(col, tmp_path):
     assert col.changed_externally() is False
     add_basic(col, "our own write")
     assert col.changed_externally() is False
+
+
+def test_search_finds_accented_text_in_any_field(col, now):
+    """Fields are stored as JSON without \\u escapes, so a LIKE search finds non-ASCII words in them."""
+    from flashcards import importing
+    from flashcards.drafts import Draft, DraftNote
+
+    did = col.deck_id("D", create=True)
+    added = col.add_note("Basic", ["cheese", "fromage de Brie, crème"], deck_id=did, now=now)
+    other = col.add_note("Basic", ["bread", "pain"], deck_id=did, now=now)
+    col.update_note(other, ["bread", "pain complet, crème fraîche"], now=now)
+    importing.apply(col, importing.plan(col, Draft(path="x", notes=[DraftNote("g", "Basic", ["butter", "crème"])])))
+    assert [r.question for r in col.search("crème")] == ["cheese", "bread", "butter"]
+    assert [r.note_id for r in col.search("fraîche")] == [other]
+    assert col.note(added).fields == ["cheese", "fromage de Brie, crème"]
