@@ -355,6 +355,46 @@ def test_sanitize(html, expected):
     assert sanitize(html) == expected
 
 
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        # An unclosed comment runs to the end, as in a browser.
+        ("a <!-- b --> c <!-- d <b>e</b>", "a c"),
+        ("<!--<!--<!--x", ""),
+        # A "<" after the last ">" can never start a tag: text.
+        ("<b>x</b> <a <i y", "<b>x</b> &lt;a &lt;i y"),
+        ("<![CDATA[never closed", "&lt;![CDATA[never closed"),
+        ("<![CDATA[x]]>y", "y"),
+        ("<![if x]>y<![endif]>", "y"),
+        # Absurd nesting is capped (64 levels); the text still shows.
+        ("<b>" * 100 + "x", "<b>" * 64 + "x" + "</b>" * 64),
+        ("<svg>" * 100 + "x" + "</svg>" * 100 + "y", "y"),
+    ],
+)
+def test_sanitize_hostile_structure(html, expected):
+    assert sanitize(html) == expected
+
+
+@pytest.mark.parametrize("unit", ["<!--", "<a ", "<![CDATA[", "<?", '<a b="', "<li>", "< "])
+def test_sanitize_hostile_sizes_finish(unit):
+    # html.parser before 3.13.4 re-scans to the end for each unclosed construct (CVE-2025-6069): a
+    # 100 kB field of these took minutes here. Linear now; the output stays safe.
+    html = unit * (100_000 // len(unit))
+    for text in (html, html + ">"):
+        out = sanitize(text)
+        _check_safe(out)
+        plain_text(text)
+
+
+def test_deep_cloze_and_section_nesting():
+    text = "{{c1::" * 200 + "x" + "}}" * 200
+    assert cloze_numbers(text) == [1]
+    assert render_card(CLOZE, [text, ""], 0).front.startswith('<b class="cloze">[...]</b>')
+    deep = nt("{{#Front}}" * 200 + "{{Front}}" + "{{/Front}}" * 200)
+    assert render_card(deep, ["f", ""], 0).front == "f"
+    assert card_ordinals(deep, ["f", ""]) == [0]
+
+
 def test_sanitize_media_names():
     html = '<img src="a.png"><img src="b%C3%A9.png"><img src="missing.png">'
     assert sanitize(html, media_names={"a.png", "bé.png"}) == '<img src="a.png"><img src="bé.png">'
@@ -441,7 +481,7 @@ def _check_safe(out: str) -> None:
     assert not stack, out
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_HTMLISH)
 def test_sanitize_is_safe_and_idempotent(html):
     out = sanitize(html)
@@ -451,7 +491,7 @@ def test_sanitize_is_safe_and_idempotent(html):
     assert not re.search(r"&(?!amp;|lt;|gt;|quot;|#x27;)", out), out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(max_size=40))
 def test_sanitize_any_text(text):
     out = sanitize(text)
@@ -459,14 +499,22 @@ def test_sanitize_any_text(text):
     assert sanitize(out) == out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from(" \t\n\r\x00\x07>xé[]\u00a0😀"), max_size=20))
+def test_plain_field_fast_path_matches_the_parser(text):
+    # A field without "<" or "&" skips the parser; an empty element forces it, and must change nothing.
+    assert sanitize(text) == sanitize(text + "<i></i>")
+    assert plain_text(text) == plain_text(text + "<i></i>")
+
+
+@settings(max_examples=100, deadline=None)
 @given(_HTMLISH)
 def test_sanitize_keeps_the_visible_text(html):
     # Sanitising changes markup, never what a reader sees as text and line structure.
     assert plain_text(sanitize(html)) == plain_text(html)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(_HTMLISH, min_size=2, max_size=2), st.integers(min_value=0, max_value=3))
 def test_render_card_any_fields(fields, ord_):
     for notetype in (BASIC, REVERSED, CLOZE):
@@ -480,7 +528,7 @@ def test_render_card_any_fields(fields, ord_):
         assert sanitize(card.front) == card.front
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.sampled_from(["{{", "}}", "#", "^", "/", "Front", "Back", "text:", "cloze:", "type:", "x", "FrontSide", "c1"]), max_size=20).map("".join))
 def test_any_template_renders(template):
     notetype = nt(template, template)

@@ -132,6 +132,8 @@ _BLOCKS = frozenset(
 )
 # Cells are inline-ish: a space keeps "a</td><td>b" from reading as "ab".
 _CELLS = frozenset({"td", "th"})
+# Deeper nesting than this is ignored (text kept): bounds the work per tag on hostile input.
+_MAX_DEPTH = 64
 
 
 class _Cleaner(HTMLParser):
@@ -171,8 +173,8 @@ class _Cleaner(HTMLParser):
         self.pending_space = False
 
     def _open_pending(self) -> None:
-        for opener in self.openers[self.emitted :]:
-            self.out.append(opener)
+        if not self.plain:
+            self.out.extend(self.openers[self.emitted :])
         self.emitted = len(self.stack)
 
     def _flush(self) -> None:
@@ -218,9 +220,13 @@ class _Cleaner(HTMLParser):
             self.out.append(piece)
         self.line_start = True
 
-    def _push(self, name: str, opener: str) -> None:
+    def _push(self, name: str, opener: str) -> bool:
+        """Open an element; beyond :data:`_MAX_DEPTH` nesting it is ignored (its text still shows)."""
+        if len(self.stack) >= _MAX_DEPTH:
+            return False
         self.stack.append(name)
         self.openers.append(opener)
+        return True
 
     def _close_to(self, index: int) -> None:
         """Close the open elements from the top of the stack down to ``index`` (inclusive)."""
@@ -270,14 +276,13 @@ class _Cleaner(HTMLParser):
 
     def _start(self, tag: str, attrs: list[tuple[str, str | None]], void: bool) -> None:
         if self.skip or tag in _DROP_CONTENT:
-            if tag in _DROP_CONTENT and not void:
+            if tag in _DROP_CONTENT and not void and len(self.skip) < _MAX_DEPTH:
                 self.skip.append(tag)
             return
         inline = _INLINE.get(tag)
         if inline is not None:
-            if not self.plain:
-                cloze = inline == "b" and ("class", "cloze") in attrs
-                self._push(inline, '<b class="cloze">' if cloze else f"<{inline}>")
+            cloze = inline == "b" and ("class", "cloze") in attrs
+            self._push(inline, '<b class="cloze">' if cloze else f"<{inline}>")
         elif tag == "br":
             self.brs += 1 + self.need_break
             self.need_break = False
@@ -288,9 +293,10 @@ class _Cleaner(HTMLParser):
         elif tag == "hr":
             self._line_markup('<hr id="answer">' if ("id", "answer") in attrs else "<hr>")
         elif tag in _LISTS:
-            self._line_markup(f"<{tag}>")
-            self._push(tag, f"<{tag}>")
-            self.emitted = len(self.stack)
+            if len(self.stack) < _MAX_DEPTH:
+                self._line_markup(f"<{tag}>")
+                self._push(tag, f"<{tag}>")
+                self.emitted = len(self.stack)
         elif tag == "li":
             self._li()
         elif tag in _BLOCKS:
@@ -306,9 +312,10 @@ class _Cleaner(HTMLParser):
         if "li" in self.stack[list_at:]:
             # An open item of the same list ends where the next one starts (HTML's implied </li>).
             self._close_to(self.stack.index("li", list_at))
-        self._line_markup("<li>")
-        self._push("li", "<li>")
-        self.emitted = len(self.stack)
+        if len(self.stack) < _MAX_DEPTH:
+            self._line_markup("<li>")
+            self._push("li", "<li>")
+            self.emitted = len(self.stack)
 
     def _img(self, attrs: list[tuple[str, str | None]]) -> None:
         if not self.images:
@@ -352,11 +359,47 @@ class _Cleaner(HTMLParser):
         return "".join(self.out)
 
 
-# Python's html.parser raises AssertionError on a "<![" marked section whose keyword it does not know
-# ("<![b]", "<![ "); browsers treat those as bogus comments. Escaping them first keeps them as text.
-_BAD_MARKED_SECTION_RE = re.compile(
-    r"<!\[(?!(?:temp|cdata|ignore|include|rcdata|if|else|endif)(?![-_.a-zA-Z0-9]))", re.IGNORECASE
-)
+_MARKED_SECTION_RE = re.compile(r"<!\[([a-zA-Z][-_.a-zA-Z0-9]*)?")
+_MS_SECTION_CLOSE_RE = re.compile(r"\]\s*>")
+_SECTION_CLOSE_RE = re.compile(r"\]\s*\]\s*>")
+_STANDARD_SECTIONS = frozenset({"temp", "cdata", "ignore", "include", "rcdata"})
+_MS_SECTIONS = frozenset({"if", "else", "endif"})
+
+
+def _last_end(pattern: re.Pattern[str], text: str) -> int:
+    last = -1
+    for m in pattern.finditer(text):
+        last = m.end()
+    return last
+
+
+def _defuse(html: str) -> str:
+    """Neutralise constructs that make ``html.parser`` slow or raise, keeping what a browser shows.
+
+    Python's parser (before 3.13.4 / 3.12.11) re-scans to the end of the text for every construct
+    that is never closed (CVE-2025-6069): ``"<!--" * 25000`` takes minutes. A browser treats an unclosed
+    comment as running to the end, so the text is cut there; a ``<`` after the last ``>`` can never
+    start a complete tag, so it is text (as the parser would make it, in linear time); a ``<![``
+    section with no close after it, or with a keyword the parser rejects, is text too.
+    """
+    if "<!--" in html:
+        cut = html.find("<!--", html.rfind("-->") + 1)
+        if cut >= 0:
+            html = html[:cut]
+    last_gt = html.rfind(">")
+    if html.find("<", last_gt + 1) >= 0:
+        html = html[: last_gt + 1] + html[last_gt + 1 :].replace("<", "&lt;")
+    if "<![" in html:
+        last_std = _last_end(_SECTION_CLOSE_RE, html)
+        last_ms = _last_end(_MS_SECTION_CLOSE_RE, html)
+
+        def check(m: re.Match[str]) -> str:
+            name = (m.group(1) or "").lower()
+            closes = last_std if name in _STANDARD_SECTIONS else last_ms if name in _MS_SECTIONS else -1
+            return m.group(0) if m.end() < closes else "&lt;!" + m.group(0)[2:]
+
+        html = _MARKED_SECTION_RE.sub(check, html)
+    return html
 
 
 def _clean(html: str, plain: bool, media_names: Collection[str] | None, images: bool = True) -> str:
@@ -364,8 +407,7 @@ def _clean(html: str, plain: bool, media_names: Collection[str] | None, images: 
         # Plain text (most fields): what the parser would do, without it.
         text = _WS_RE.sub(" ", _CONTROL_RE.sub("", html)).strip(" ")
         return text if plain else text.replace(">", "&gt;")
-    if "<![" in html:
-        html = _BAD_MARKED_SECTION_RE.sub("&lt;![", html)
+    html = _defuse(html)
     cleaner = _Cleaner(plain, media_names, images)
     try:
         cleaner.feed(html)
@@ -434,6 +476,9 @@ def _parse_clozes(text: str) -> tuple[str | _Cloze, ...]:
             target.append(before)
         pos = m.end()
         if m.group(1) is not None:
+            if len(stack) >= _MAX_DEPTH:
+                target.append(m.group(0))  # absurdly deep nesting: text, not recursion
+                continue
             ords = frozenset(int(n) for n in m.group(1).split(",") if int(n) > 0)
             stack.append(_Cloze(ords, m.group(0)))
         elif stack:
@@ -508,23 +553,34 @@ def _cloze_only_filter(text: str, number: int) -> str:
 
 # --------------------------------------------------------------------------- furigana filters
 
-# " 漢字[かんじ]": the reading in brackets belongs to the run of text before it (back to a space).
-_FURIGANA_RE = re.compile(r" ?([^ >]+?)\[(.+?)\]")
+# " 漢字[かんじ]": the reading in brackets belongs to the run of text before it, back to a space
+# (which is swallowed: it only separates readings) or a tag's ">".
+_READING_RE = re.compile(r"\[([^\[\]]+)\]")
 
 
 def _furigana_sub(text: str, fmt: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        base, reading = m.group(1), m.group(2)
+    out: list[str] = []
+    pos = 0
+    for m in _READING_RE.finditer(text):
+        reading = m.group(1)
         if reading.startswith("sound:"):
-            return m.group(0)  # a [sound:x] reference, not a reading
-        return fmt.format(base=base, reading=reading)
-
-    return _FURIGANA_RE.sub(repl, text)
+            continue  # a [sound:x] reference, not a reading
+        space = text.rfind(" ", pos, m.start())
+        gt = text.rfind(">", pos, m.start())
+        start = max(space, gt) + 1 if max(space, gt) >= 0 else pos
+        if start == m.start():
+            continue  # nothing to annotate
+        out.append(text[pos : start - 1 if space >= 0 and space == start - 1 else start])
+        out.append(fmt.format(base=text[start : m.start()], reading=reading))
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- templates
 
-_TAG_RE = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+# No braces inside a tag (field names cannot hold them): keeps the scan linear on "{{{{{{...".
+_TAG_RE = re.compile(r"\{\{([^{}]*)\}\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -554,7 +610,8 @@ def _parse_template(src: str) -> tuple:
         pos = m.end()
         key = m.group(1).strip()
         if key[:1] in ("#", "^"):
-            open_sections.append((key[1:].strip(), key[0] == "^", []))
+            if len(open_sections) < _MAX_DEPTH:  # deeper sections are ignored, not recursed into
+                open_sections.append((key[1:].strip(), key[0] == "^", []))
         elif key[:1] == "/":
             name = key[1:].strip()
             names = [s[0] for s in open_sections]
