@@ -510,6 +510,8 @@ def _apply_scheduling(col: Collection, conn, sched_cards, review_rows, now_ms: i
             continue  # the log already has every answer the file brings: its state adds nothing new
         base = _baseline(dc, col.deck_options(did), cid)
         if base is None:
+            if dc.buried:  # a plain new card the file has buried: no baseline, but the burial holds
+                conn.execute("UPDATE card SET buried_until = ? WHERE id = ?", (today + 1, cid))
             continue
         s, t = base
         file_ids = {r.id for r in dc.reviews}
