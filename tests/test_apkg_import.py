@@ -699,6 +699,14 @@ def test_import_through_pipeline(packages, key, col, private_tmp):
         (CRT + 110 * DAY) * MS,
     )
     assert back["stability"] is not None and back["stability"] > 0  # replayed from its history with fsrs
+    c1, c2 = _card(col, g["cloze"], 0), _card(col, g["cloze"], 1)
+    assert (c1["state"], c2["state"], c2["flag"]) == (CardState.NEW, CardState.NEW, 3)
+    assert c1["buried_until"] > 0 and c2["buried_until"] == 0  # buried by the user in Anki
+    fwd = _card(col, g["reversed"], 0)
+    assert (fwd["state"], fwd["step"], fwd["due_ms"]) == (CardState.LEARNING, 1, (CRT + 95 * DAY + 3600) * MS)
+    v2 = _card(col, g["vocab"], 1)
+    assert (v2["state"], v2["due_ms"]) == (CardState.RELEARNING, (CRT + 130 * DAY) * MS)
+    assert v2["buried_until"] > 0
     v1 = _card(col, g["vocab"])  # was in a filtered deck: home deck, home due
     assert (v1["due_ms"], v1["stability"]) == ((CRT + 120 * DAY) * MS, 30.0)
     decks = {name: did for did, name in col.deck_names().items()}
