@@ -733,6 +733,12 @@ def test_import_through_pipeline(packages, key, col, private_tmp):
         ((CRT + 90 * DAY) * MS + 5, 4, 1, 4000, 10 * DAY),
     ]
 
+    # Imported note types render with their own templates (carried as Anki template text).
+    v1_card = col.render(v1["id"])
+    assert "Haus" in v1_card.front and "house" in v1_card.back and "Das Haus" in v1_card.back
+    cloze = col.render(c2["id"])  # c2: the second cloze
+    assert "Paris" in cloze.front and "France" not in cloze.front and "France" in cloze.back
+
     # The same file again adds nothing.
     again = importing.import_file(col, built.path, backup=False)
     assert (again.new, again.updated, again.unchanged, again.reviews_added, again.media_added) == (
