@@ -120,12 +120,14 @@ class CardInfo:
     reviews: list[dict] = field(default_factory=list)
 
 
-_MEDIA_RE = re.compile(r"""<img[^>]*?\ssrc\s*=\s*["']?([^"'>\s]+)|\[sound:([^\]]+)\]""", re.IGNORECASE)
+# A quoted src may contain spaces (Anki media names often do); an unquoted one ends at a space.
+_MEDIA_RE = re.compile(r"""<img[^>]*?\ssrc\s*=\s*(?:"([^"]+)"|'([^']+)'|([^"'>\s]+))|\[sound:([^\]]+)\]""",
+                       re.IGNORECASE)
 
 
 def media_references(field_html: str) -> set[str]:
     """File names a field refers to (``<img src>`` and ``[sound:...]``)."""
-    return {m.group(1) or m.group(2) for m in _MEDIA_RE.finditer(field_html)}
+    return {next(g for g in m.groups() if g) for m in _MEDIA_RE.finditer(field_html)}
 
 
 _TAG_RE = re.compile(r"<[^>]*>")
