@@ -7,6 +7,7 @@ import json
 import sqlite3
 import threading
 import time
+from datetime import timedelta
 
 import peewee
 import pytest
@@ -337,3 +338,81 @@ def test_search_finds_accented_text_in_any_field(col, now):
     assert [r.question for r in col.search("crème")] == ["cheese", "bread", "butter"]
     assert [r.note_id for r in col.search("fraîche")] == [other]
     assert col.note(added).fields == ["cheese", "fromage de Brie, crème"]
+
+
+# ---------------------------------------------------------------- the collection facade
+
+
+def test_media_references_and_the_export_draft_with_spaces_in_names(col, now):
+    from flashcards.collection import media_references
+
+    html = ('<img src="a.png"> <IMG alt=x SRC=\'b c.jpg\'> [sound:d e.mp3] <img src=e.gif> '
+            '<img class="x" src="my pic.png" width=3>')
+    assert media_references(html) == {"a.png", "b c.jpg", "d e.mp3", "e.gif", "my pic.png"}
+    (col.media_dir / "my pic.png").write_bytes(b"png")
+    (col.media_dir / "unused.png").write_bytes(b"png")
+    col.add_note("Basic", ['<img src="my pic.png">', "[sound:missing.mp3]"], now=now)
+    draft = col.to_draft()
+    assert [m.name for m in draft.media] == ["my pic.png"]
+    assert col.media_count() == 2
+
+
+def test_rename_and_delete_decks(col, now):
+    col._sql("INSERT INTO shipped_deck (key, version, deck_name) VALUES ('k', 1, 'Lang')")
+    add_basic(col, "fr", deck="Lang::French")
+    add_basic(col, "de", deck="Lang::German")
+    col.rename_deck(col.deck_id("Lang"), "Languages::Europe")
+    assert sorted(col.deck_names().values()) == ["Languages", "Languages::Europe", "Languages::Europe::French",
+                                                 "Languages::Europe::German"]
+    assert col._sql("SELECT deck_name FROM shipped_deck").fetchone()[0] == "Languages::Europe"
+    with pytest.raises(Exception, match="inside itself"):
+        col.rename_deck(col.deck_id("Languages"), "Languages::Europe::X")
+    with pytest.raises(Exception, match="already exists"):
+        col.rename_deck(col.deck_id("Languages::Europe::French"), "Languages::Europe::German")
+    with pytest.raises(Exception, match="already exists"):
+        col.add_deck("Languages")
+    assert col.delete_deck(col.deck_id("Languages::Europe")) == 2
+    assert col._sql("SELECT deleted FROM shipped_deck").fetchone()[0] == 1
+    assert list(col.deck_names().values()) == ["Languages"]
+
+
+def test_a_note_type_of_the_same_name_with_other_fields_is_kept_apart(col, now):
+    from flashcards.drafts import DraftNotetype, DraftTemplate
+
+    add_basic(col, "a built-in Basic note first")
+    mine = DraftNotetype("Basic", ("A", "B", "C"), (DraftTemplate("Card 1", "{{A}}", "{{B}} {{C}}"),))
+    ntid = col.notetype_id(mine)
+    assert col.notetype_id(mine) == ntid
+    assert col.notetype_names() == ["Basic", "Basic (and reversed card)", "Cloze", "Basic (2)"]
+    nid = col.add_note("Basic (2)", ["a", "b", "c"], now=now)
+    assert col.note(nid).field_names == ["A", "B", "C"]
+    assert col.notetype_fields("Basic") == ["Front", "Back"]
+
+
+def test_update_note_adds_cards_for_new_clozes(col, now):
+    did = col.deck_id("D", create=True)
+    nid = col.add_note("Cloze", ["{{c1::a}}", ""], deck_id=did, now=now)
+    col.update_note(nid, ["{{c1::a}} {{c3::c}}", "extra"], tags=["t"], now=now, source="book")
+    assert [r[0] for r in col._sql("SELECT ord FROM card WHERE note_id = ? ORDER BY ord", (nid,))] == [0, 2]
+    view = col.note(nid)
+    assert (view.fields, view.tags, view.source, view.deck) == (["{{c1::a}} {{c3::c}}", "extra"], ["t"], "book", "D")
+    with pytest.raises(Exception, match="cloze"):
+        col.update_note(nid, ["no clozes left", ""], now=now)
+
+
+def test_search_filters_and_card_info(col, now):
+    did = col.deck_id("D", create=True)
+    a = card_ids(col, add_basic(col, "apple", deck="D", tags=["fruit"]))[0]
+    b = card_ids(col, add_basic(col, "beet", deck="D::Veg"))[0]
+    s = col.study(did)
+    s.answer(a, 3, now)
+    col.set_card_columns(b, flag=2)
+    assert [r.card_id for r in col.search(deck="D::Veg")] == [b]
+    assert [r.card_id for r in col.search(tag="fruit")] == [a]
+    assert [r.card_id for r in col.search(state="learning", now=now)] == [a]
+    assert [r.card_id for r in col.search(state="new", now=now)] == [b]
+    assert [r.card_id for r in col.search(state="flagged", now=now)] == [b]
+    assert [r.card_id for r in col.search(state="due", now=now)] == [a]
+    info = col.card_info(a, now + timedelta(minutes=5))
+    assert (info.deck, info.reps, info.lapses, len(info.reviews), info.buried) == ("D", 1, 0, 1, False)
+    assert 0.9 < info.retrievability <= 1.0
