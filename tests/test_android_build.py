@@ -118,6 +118,10 @@ def test_spec_passes_buildozers_checks(monkeypatch, tmp_path):
     assert b.target._archs == ["arm64-v8a", "armeabi-v7a"]
     assert get("buildozer", "warn_on_root", "1") == "0"
     assert get("app", "p4a.bootstrap", "sdl2") == "sdl2"
+    # The build clones the p4a release these checks use, not p4a's moving master branch.
+    import pythonforandroid
+
+    assert get("app", "p4a.branch", "master") == f"v{pythonforandroid.__version__}"
     # The repository's setup.py is a desktop install hook: p4a must not run it.
     assert "--ignore-setup-py" in b.target.extra_p4a_args
 
