@@ -1027,3 +1027,27 @@ def test_anki20_scheduler_v1(packages, tmp_path):
     v2 = notes[g["vocab"]].cards[1]
     assert (v2.state, v2.due_ms) == (CardState.RELEARNING, (CRT + 3600) * MS)
     assert [(r.rating, r.kind) for r in v2.reviews] == [(1, ReviewKind.RELEARN)]
+
+
+def test_media_name_taken_by_another_file(packages, tmp_path, col):
+    """Another package's a.png with different bytes: kept beside ours, its notes point at it."""
+    from flashcards import importing
+
+    src = packages["anki21", False].path
+    importing.import_file(col, src, backup=False)
+    other = edit_collection(
+        src,
+        tmp_path / "other.apkg",
+        lambda c: c.execute("UPDATE notes SET guid = guid || '-other'"),
+        extra={"0": b"other"},
+    )
+    result = importing.import_file(col, other, backup=False)
+    assert (result.new, result.media_added) == (5, 1)
+    (renamed,) = [p for p in col.media_dir.iterdir() if p.name != "a.png"]
+    assert (
+        renamed.read_bytes() == b"other"
+        and (col.media_dir / "a.png").read_bytes() == packages["anki21", False].media["a.png"]
+    )
+    guid = packages["anki21", False].guids["basic"] + "-other"
+    (fields,) = col._sql("SELECT fields FROM note WHERE guid = ?", (guid,)).fetchone()
+    assert json.loads(fields)[0] == f'bonjour <img src="{renamed.name}">'
