@@ -701,3 +701,56 @@ def test_undo_after_the_answer_vanished_in_a_restore(col, now):
     assert s.undo() is None  # nothing of this session is left to undo
     assert stored_state(col, a) == col.replayed_state(a) and col.card_columns(a)["state"] == 0
     assert s.next_card(now + timedelta(seconds=2)).card_id == a
+
+
+DECK_TREE = ["P", "P::A", "P::B", "P::A::X"]
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,  # deterministic
+          suppress_health_check=[HealthCheck.too_slow])
+@given(limits=st.lists(st.integers(0, 6), min_size=4, max_size=4),
+       sizes=st.lists(st.integers(0, 6), min_size=4, max_size=4),
+       fresh_sessions=st.booleans(), studied=st.sampled_from(DECK_TREE))
+def test_new_limits_hold_for_every_deck_in_the_studied_tree(limits, sizes, fresh_sessions, studied):
+    col, d = _tmp_collection()
+    try:
+        for name, limit, size in zip(DECK_TREE, limits, sizes, strict=True):
+            did = col.deck_id(name, create=True, now_ms=to_ms(NOW))
+            col.set_deck_options(did, DeckOptions(new_per_day=limit, learning_steps=[], relearning_steps=[]))
+            for i in range(size):
+                col.add_note("Basic", [f"{name} {i}", "x"], deck_id=did, now=NOW)
+        root = col.deck_id(studied)
+        s = col.study(root)
+        t = NOW
+        shown = 0
+        while True:
+            if fresh_sessions:
+                s = col.study(root)  # e.g. the app restarted between answers
+            c = s.next_card(t)
+            if c is None:
+                break
+            s.answer(c.card_id, 4, t)  # Easy: a review card days away, so each card is seen once
+            shown += 1
+            t += timedelta(seconds=1)
+            assert shown <= 50
+        names = col.deck_names()
+        per_deck = dict(col._sql("SELECT deck_id, COUNT(*) FROM review GROUP BY deck_id").fetchall())
+        for name in names.values():
+            if name == studied or name.startswith(studied + "::"):
+                in_tree = sum(n for x, n in per_deck.items() if names[x] == name or names[x].startswith(name + "::"))
+                assert in_tree <= limits[DECK_TREE.index(name)], (name, in_tree)
+            elif not studied.startswith(name + "::"):
+                assert not any(names[x] == name for x in per_deck)  # decks outside the tree untouched
+        # Nothing new is left that every limit on its path would still allow.
+        rem = {n: limits[DECK_TREE.index(n)] - sum(
+            v for x, v in per_deck.items() if names[x] == n or names[x].startswith(n + "::")) for n in DECK_TREE}
+        for did, name in names.items():
+            if not (name == studied or name.startswith(studied + "::")):
+                continue
+            path = [p for p in DECK_TREE if (name == p or name.startswith(p + "::"))
+                    and (p == studied or p.startswith(studied + "::"))]
+            left = col._sql("SELECT COUNT(*) FROM card WHERE deck_id = ? AND state = 0", (did,)).fetchone()[0]
+            assert left == 0 or min(rem[p] for p in path) <= 0, (name, left, rem)
+    finally:
+        col.close()
+        shutil.rmtree(d, ignore_errors=True)
