@@ -32,16 +32,22 @@ Output HTML (:func:`sanitize`) is a small, well-formed subset the UI turns into 
 
 * inline: ``<b>`` (also for ``<strong>``), ``<i>`` (also for ``<em>``), ``<u>``, ``<sub>``, ``<sup>``,
   always properly nested and closed;
-* line structure: ``<br>`` (none at the end of the text or of a list item); ``<p>``, ``<div>``, headings, table rows and other blocks become ``<br>``
-  between their lines (no leading or trailing break is invented); ``<ul>``/``<ol>``/``<li>`` are kept and
-  are block level (each ``<li>`` starts a line, text after ``</ul>``/``</ol>`` starts a new line);
-  ``<hr>`` (``<hr id="answer">`` for Anki's answer separator) is a line of its own;
+* line structure: ``<br>`` (none at the end of the text or of a list item, where a browser shows
+  nothing for them); ``<p>``, ``<div>``, headings, table rows and other blocks become one ``<br>``
+  between their lines (no leading or trailing break is invented); ``<ul>``/``<ol>``/``<li>`` and
+  ``<hr>`` (``<hr id="answer">`` for Anki's answer separator) are kept and are block level: each starts
+  a new line unless the current line is still empty (e.g. right after a ``<br>``), and text after
+  ``</li>``, ``</ul>``, ``</ol>`` or ``<hr>`` starts a new line;
 * ``<img src="name">`` where ``name`` is a plain media file name (no path, no URL, no ``..``);
 * text: entities decoded, then ``&``, ``<`` and ``>`` escaped (as ``&amp;``, ``&lt;``, ``&gt;``; quotes
   are not escaped in text); runs of HTML whitespace collapsed to one space as a browser shows them, and
   none at the start of a line. Everything else in the text is literal: ``[b]``, ``[color=ff0000]`` and
   ``[sound:x.mp3]`` pass unchanged. The UI must escape Kivy markup in the text and play only the sounds
   listed in :class:`RenderedCard` (their names are checked; a ``[sound:...]`` in the text is just text).
+
+Hostile or broken HTML never raises and is processed in linear time: an unclosed comment runs to the
+end of the text (as in a browser), a ``<`` that cannot start a complete tag is text, and nesting deeper
+than 64 elements (or clozes, or template sections) is ignored while its text still shows.
 """
 
 from __future__ import annotations
