@@ -387,7 +387,7 @@ def test_unsafe_and_clashing_media_names_renamed(packages, tmp_path):
     field = (
         '<img src="../evil.png"><img src=\'a/b.png\'><img src="'
         + nfd
-        + '"><img src="x.png"><img src="X.PNG"><img src=.hidden>[sound:con:ok.mp3]'
+        + '"><img src="x.png"><img src="X.PNG"><img src=.hidden>[sound:con:ok.mp3]<img src=\'\'>'
     )
     pkg = _legacy_with_media(packages["anki21", False].path, tmp_path / "m.apkg", names, field)
     draft = apkg.parse(pkg)
@@ -405,7 +405,7 @@ def test_unsafe_and_clashing_media_names_renamed(packages, tmp_path):
         assert unicodedata.is_normalized("NFC", draft.notes[0].fields[0])
         assert draft.notes[0].fields[0] == (
             '<img src="_._evil.png"><img src="a_b.png"><img src="Café.png"><img src="x.png">'
-            '<img src="X-2.PNG"><img src="_.hidden">[sound:con_ok.mp3]'
+            '<img src="X-2.PNG"><img src="_.hidden">[sound:con_ok.mp3]<img src=\'\'>'
         )
         for m in draft.media:  # written under our own names inside the temp dir
             assert m.path.parent.name == "media" and m.path.name.isdigit()

@@ -194,7 +194,7 @@ def _rewrite_references(draft: Draft, renames: dict[str, str]) -> None:
         if m.group("sound") is not None:
             key = _lookup(m.group("sound"), renames)
             return f"[sound:{renames[key]}]" if key else m.group(0)
-        raw = m.group("dq") if m.group("dq") is not None else m.group("sq") or m.group("bare")
+        raw = next(g for g in (m.group("dq"), m.group("sq"), m.group("bare")) if g is not None)
         key = _lookup(raw, renames)
         if key is None:
             return m.group(0)
