@@ -28,7 +28,7 @@ def load_shipped_decks(col, folder: Path | None = None) -> list[str]:
     messages = []
     for path in shipped_deck_files(folder):
         key = path.stem
-        row = col._sql("SELECT version, deleted FROM shipped_deck WHERE key = ?", (key,)).fetchone()
+        row = col._sql("SELECT version, deleted, deck_name FROM shipped_deck WHERE key = ?", (key,)).fetchone()
         if row is not None and row[1]:
             continue
         draft = importing.parse(path)
@@ -37,11 +37,13 @@ def load_shipped_decks(col, folder: Path | None = None) -> list[str]:
             if callable(draft.cleanup):
                 draft.cleanup()
             continue
-        plan = importing.plan(col, draft)
-        result = importing.apply(col, plan)
-        # The deck the notes went to, which a ``deck:`` header may name differently from the title:
-        # delete_deck marks this name deleted.
+        # The deck the notes go to, which a ``deck:`` header may name differently from the title:
+        # delete_deck marks this name deleted. If the user renamed the deck, updates go there.
         deck_name = normalize_deck_name(draft.notes[0].deck) if draft.notes else (draft.title or key)
+        renamed = row[2] if row is not None and row[2] != deck_name else None
+        plan = importing.plan(col, draft, renamed)
+        result = importing.apply(col, plan)
+        deck_name = renamed or deck_name
         with col.db.atomic():
             col._sql("INSERT OR REPLACE INTO shipped_deck (key, version, deck_name, deleted) VALUES (?, ?, ?, 0)",
                      (key, version, deck_name))
