@@ -111,6 +111,23 @@ def test_a_renamed_deck_is_still_tracked(col, shipped):
     assert note_count(col) == 0
 
 
+def test_updates_of_a_renamed_deck_go_to_its_new_name(col, shipped):
+    load_shipped_decks(col, shipped)
+    col.rename_deck(col.deck_id("Capitals"), "Geo::Capitals")
+    (shipped / "capitals.md").write_text(deck_v2(), encoding="utf-8")
+    assert load_shipped_decks(col, shipped) == [
+        "updated shipped deck 'Geo::Capitals' (version 2): 1 new, 1 updated"]
+    assert sorted(col.deck_names().values()) == ["Geo", "Geo::Capitals"]  # no second 'Capitals'
+    decks = {g: d for g, d in col._sql(
+        "SELECT n.guid, d.name FROM card c JOIN note n ON n.id = c.note_id JOIN deck d ON d.id = c.deck_id")}
+    assert decks == dict.fromkeys(["cap-fr", "cap-de", "cap-cloze", "cap-es"], "Geo::Capitals")
+    # Deleting it now is remembered under its new name: a later version does not bring it back.
+    col.delete_deck(col.deck_id("Geo"))
+    (shipped / "capitals.md").write_text(deck_v2().replace("version: 2", "version: 3"), encoding="utf-8")
+    assert load_shipped_decks(col, shipped) == []
+    assert note_count(col) == 0
+
+
 def test_a_new_shipped_deck_in_a_later_version_is_loaded(col, shipped):
     load_shipped_decks(col, shipped)
     (shipped / "rivers.md").write_text("# Rivers\n\nversion: 1\n\nid: r1\nQ: Longest river?\nA: Nile\n",
