@@ -322,7 +322,8 @@ class Collection:
             for did, n in list(self.deck_names().items()):
                 if n == old or n.startswith(old + SEP):
                     self._sql("UPDATE deck SET name = ? WHERE id = ?", (new_name + n[len(old):], did))
-            self._sql("UPDATE shipped_deck SET deck_name = ? WHERE deck_name = ?", (new_name, old))
+                    # A shipped deck may be a subdeck of the one renamed.
+                    self._sql("UPDATE shipped_deck SET deck_name = ? WHERE deck_name = ?", (new_name + n[len(old):], n))
         self._touch()
 
     def delete_deck(self, deck_id: int) -> int:
