@@ -128,6 +128,17 @@ def test_updates_of_a_renamed_deck_go_to_its_new_name(col, shipped):
     assert note_count(col) == 0
 
 
+def test_a_shipped_subdeck_moved_with_its_renamed_parent_stays_deleted(col, shipped):
+    (shipped / "capitals.md").write_text(deck_v1(deck_header="deck: Geo::Capitals\n"), encoding="utf-8")
+    load_shipped_decks(col, shipped)
+    col.rename_deck(col.deck_id("Geo"), "World")
+    assert col._sql("SELECT deck_name FROM shipped_deck").fetchone()[0] == "World::Capitals"
+    col.delete_deck(col.deck_id("World"))
+    (shipped / "capitals.md").write_text(deck_v2(deck_header="deck: Geo::Capitals\n"), encoding="utf-8")
+    assert load_shipped_decks(col, shipped) == []
+    assert note_count(col) == 0
+
+
 def test_a_new_shipped_deck_in_a_later_version_is_loaded(col, shipped):
     load_shipped_decks(col, shipped)
     (shipped / "rivers.md").write_text("# Rivers\n\nversion: 1\n\nid: r1\nQ: Longest river?\nA: Nile\n",
