@@ -1051,3 +1051,59 @@ def test_media_name_taken_by_another_file(packages, tmp_path, col):
     guid = packages["anki21", False].guids["basic"] + "-other"
     (fields,) = col._sql("SELECT fields FROM note WHERE guid = ?", (guid,)).fetchone()
     assert json.loads(fields)[0] == f'bonjour <img src="{renamed.name}">'
+
+
+_html_bits = st.sampled_from(
+    [
+        "<img src=",
+        "<audio src='",
+        '"',
+        "'",
+        ">",
+        "[sound:",
+        "]",
+        "a.png",
+        "a/b.png",
+        "&amp;",
+        "%20",
+        " ",
+        "data=",
+        "<object ",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.one_of(_html_bits, st.text(max_size=5)), max_size=30))
+def test_reference_rewriting_takes_any_text(parts):
+    from flashcards.drafts import Draft, DraftMedia, DraftNote
+
+    text = "".join(parts)
+    draft = Draft(path="x", notes=[DraftNote(guid="g", notetype="Basic", fields=[text, "b"])])
+    draft.media = [DraftMedia(name="a_b.png", data=b"")]
+    apkg._rewrite_references(draft, {"a/b.png": "a_b.png"})
+    apkg._warn_missing_media(draft)
+    assert draft.notes[0].fields[1] == "b"
+    if text == '<img src="a/b.png">':
+        assert draft.notes[0].fields[0] == '<img src="a_b.png">'
+
+
+def test_reference_rewriting_examples():
+    from flashcards.drafts import Draft, DraftNote
+
+    fields = [
+        '<IMG SRC="a/b.png" alt=x>',
+        "<audio src=a/b.png>",
+        "[sound:a/b.png]",
+        '<img src="a%2Fb.png">',
+        "a/b.png",
+    ]
+    draft = Draft(path="x", notes=[DraftNote(guid="g", notetype="Basic", fields=list(fields))])
+    apkg._rewrite_references(draft, {"a/b.png": "a_b.png"})
+    assert draft.notes[0].fields == [
+        '<IMG SRC="a_b.png" alt=x>',
+        '<audio src="a_b.png">',
+        "[sound:a_b.png]",
+        '<img src="a_b.png">',
+        "a/b.png",  # plain text is not a reference
+    ]

@@ -202,9 +202,7 @@ def _rewrite_references(draft: Draft, renames: dict[str, str]) -> None:
         return f'{m.group("pre")}"{new}"'
 
     for note in draft.notes:
-        note.fields = [
-            _REF.sub(replace, f) if ("src" in f or "[sound:" in f or "data" in f) else f for f in note.fields
-        ]
+        note.fields = [_REF.sub(replace, f) if ("<" in f or "[sound:" in f) else f for f in note.fields]
 
 
 def _warn_missing_media(draft: Draft) -> None:
@@ -213,7 +211,7 @@ def _warn_missing_media(draft: Draft) -> None:
     missing: dict[str, None] = {}
     for note in draft.notes:
         for value in note.fields:
-            if "src" not in value and "[sound:" not in value and "data" not in value:
+            if "<" not in value and "[sound:" not in value:  # cheap test: most fields hold no reference
                 continue
             for raw in _ref_names(value):
                 if not raw or "://" in raw or raw.startswith(("data:", "//")):
