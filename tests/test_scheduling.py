@@ -254,3 +254,18 @@ def test_deck_options_defaults_and_partial_dicts():
 def test_deck_options_validation(change, words):
     with pytest.raises(FlashcardsError, match=words):
         DeckOptions.from_dict({**DeckOptions().to_dict(), **change}).validated()
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)  # deterministic
+@given(
+    stability=st.floats(0.1, 3000), difficulty=st.floats(1, 10), elapsed_days=st.integers(0, 3000),
+    reps=st.integers(1, 50), card_id=st.integers(1, 10**12), relearning=st.booleans(),
+)
+def test_buttons_are_ordered_again_hard_good_easy(stability, difficulty, elapsed_days, reps, card_id, relearning):
+    """With the fuzz draw seeded per card and review (the same draw for every button), fuzz never
+    makes Hard longer than Good or Good longer than Easy."""
+    s = SchedState(state=CardState.RELEARNING if relearning else CardState.REVIEW, step=0 if relearning else None,
+                   stability=stability, difficulty=difficulty, due_ms=NOW_MS,
+                   last_review_ms=NOW_MS - elapsed_days * DAY_MS, reps=reps, lapses=1 if relearning else 0)
+    ivl = S.preview(s, NOW_MS, DeckOptions(), card_id)
+    assert ivl[1] <= ivl[2] <= ivl[3] <= ivl[4]
