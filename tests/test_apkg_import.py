@@ -684,6 +684,8 @@ def test_import_through_pipeline(packages, key, col, private_tmp):
     assert leftovers(private_tmp) == []  # the extracted media were cleaned up
 
     basic = _card(col, g["basic"])
+    note = col.note(basic["note_id"])
+    assert (note.fields, sorted(note.tags)) == (['bonjour <img src="a.png">', "hello"], ["fr", "greet"])
     assert (basic["state"], basic["stability"], basic["difficulty"], basic["due_ms"]) == (
         CardState.REVIEW,
         12.5,
