@@ -364,6 +364,7 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
         with col.db.atomic():
             conn = col.db.connection()
             col.data_version_changed()  # drop caches another process made stale (deck names, options)
+            _check_plan_still_holds(conn, draft.path, items)
             # Decks: create the ones notes need; bring options only into decks this import creates.
             existing_decks = set(col.deck_names().values())
             draft_opts = {normalize_deck_name(d.name): d for d in draft.decks}
@@ -477,6 +478,20 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
         if callable(draft.cleanup):
             draft.cleanup()
     return result
+
+
+def _check_plan_still_holds(conn, path: str, items: list[NotePlan]) -> None:
+    """Refuse (nothing written) a plan another window or process made stale between preview and apply:
+    a note planned as new that now exists, or one planned as an update that was deleted."""
+    new = [i.note.guid for i in items if i.action == "new"]
+    old = [i.note_id for i in items if i.action != "new"]
+    for keys, sql, bad in ((new, "SELECT COUNT(*) FROM note WHERE guid IN ({})", lambda n, k: n > 0),
+                           (old, "SELECT COUNT(*) FROM note WHERE id IN ({})", lambda n, k: n < len(k))):
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            if bad(conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchone()[0], chunk):
+                raise ImportFailed(path, "the collection changed since this import was previewed (notes were "
+                                         "imported or deleted meanwhile); nothing was imported: import it again")
 
 
 _dump_fields = json.JSONEncoder(ensure_ascii=False).encode
