@@ -363,3 +363,41 @@ def test_reimporting_our_own_apkg_changes_no_card(col, tmp_path, now):
     after = snapshot(col)
     assert after["card"] == before["card"]
     assert after["review"] == before["review"]
+
+
+def test_a_plan_made_stale_by_another_import_is_refused_cleanly(col, tmp_path):
+    """The GUI shows a plan as a preview; if the same notes are imported elsewhere (the CLI, another
+    thread) before the user confirms, applying it fails with a clear message and writes nothing."""
+    import threading
+
+    f = tsv(tmp_path / "x.tsv", [("one", "1"), ("two", "2")])
+    stale = importing.plan(col, importing.parse(f))
+
+    def elsewhere():
+        try:
+            importing.import_file(col, f, backup=False)
+        finally:
+            col.db.close()
+
+    th = threading.Thread(target=elsewhere)
+    th.start()
+    th.join(30)
+    before = snapshot(col)
+    with pytest.raises(ImportFailed, match="changed since this import was previewed"):
+        importing.apply(col, stale)
+    assert snapshot(col) == before
+    r = importing.apply(col, importing.plan(col, importing.parse(f)))
+    assert (r.new, r.unchanged) == (0, 2)
+
+
+def test_a_plan_updating_a_note_deleted_meanwhile_is_refused_cleanly(col, tmp_path):
+    f = tsv(tmp_path / "x.tsv", [("one", "1")])
+    importing.apply(col, importing.plan(col, importing.parse(f)))
+    f = tsv(tmp_path / "x.tsv", [("one", "1 changed")])
+    stale = importing.plan(col, importing.parse(f))
+    assert stale.updated == 1
+    col.delete_notes([stale.items[0].note_id])
+    before = snapshot(col)
+    with pytest.raises(ImportFailed, match="changed since"):
+        importing.apply(col, stale)
+    assert snapshot(col) == before
