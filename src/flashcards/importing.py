@@ -26,8 +26,6 @@ from pathlib import Path
 from flashcards import render
 from flashcards.collection import Collection, _tags_to_db, normalize_deck_name, sort_text
 from flashcards.drafts import (
-    BASIC,
-    REVERSED,
     CardState,
     Draft,
     DraftCard,
@@ -165,13 +163,17 @@ def _fields_for(nt: DraftNotetype, fields: list[str]) -> list[str] | None:
     return (list(fields) + [""] * n)[:n]
 
 
-def _card_ordinals(nt: DraftNotetype, fields: list[str]) -> list[int]:
-    # The built-ins are most of every import: answer without rendering their templates.
-    if nt is BASIC or nt == BASIC:
-        return [0]
-    if nt is REVERSED or nt == REVERSED:
-        return [0, 1] if not render.field_is_empty(fields[1]) else [0]
-    return render.card_ordinals(nt, fields)
+def _card_ordinals(nt: DraftNotetype, fields: list[str], memo: dict) -> list[int]:
+    """Cards a note has. For a standard note type that depends only on which fields are empty, so
+    imports (thousands of notes of a few types) render each emptiness pattern's templates once."""
+    if nt.is_cloze:
+        return render.card_ordinals(nt, fields)
+    empty = tuple(render.field_is_empty(f) for f in fields)
+    key = (id(nt), empty)
+    ords = memo.get(key)
+    if ords is None:
+        ords = memo[key] = render.card_ordinals(nt, ["" if e else f for e, f in zip(empty, fields, strict=True)])
+    return ords
 
 
 def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
@@ -192,6 +194,7 @@ def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
             existing[row[0]] = row[1:]
     seen: set[str] = set()
     nt_cache: dict[str, DraftNotetype] = {}
+    ord_memo: dict = {}
     deck_ok: set[str] = set()
     for note in draft.notes:
         where = note.line
@@ -231,7 +234,7 @@ def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
             skipped.append((where, f"empty first field ({nt.fields[0]})"))
             items.append(NotePlan("skip", note, reason="empty first field"))
             continue
-        ords = _card_ordinals(nt, fields)
+        ords = _card_ordinals(nt, fields, ord_memo)
         if not ords:
             reason = "no cloze deletion such as {{c1::...}}" if nt.is_cloze else "every card front is empty"
             skipped.append((where, reason))
