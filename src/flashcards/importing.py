@@ -405,6 +405,11 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
             next_note = (conn.execute("SELECT MAX(id) FROM note").fetchone()[0] or 0) + 1
             next_card = (conn.execute("SELECT MAX(id) FROM card").fetchone()[0] or 0) + 1
             position = (conn.execute("SELECT MAX(position) FROM card").fetchone()[0] or 0) + 1
+            # A file's own new-card order (e.g. Anki's positions) comes after the cards already here.
+            base = position
+            file_positions = [c.position for it in items for c in (it.note.cards or []) if c.position is not None]
+            if file_positions:
+                position = base + max(file_positions) + 1
             note_rows, card_rows, review_rows = [], [], []
             sched_cards: list[tuple[int, DraftCard, int]] = []  # (card id, draft card, deck id)
             for done, it in enumerate(items, 1):
@@ -425,7 +430,7 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
                         pos = position
                         position += 1
                         if dc is not None and dc.position is not None:
-                            pos = dc.position
+                            pos = base + dc.position
                         card_rows.append((cid, nid, o, did, pos, int(bool(dc and dc.suspended)),
                                           int(dc.flag) if dc else 0))
                         if dc is not None and (dc.reviews or dc.state != CardState.NEW or dc.buried):
