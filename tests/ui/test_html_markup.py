@@ -49,7 +49,7 @@ def test_font_runs_switch_per_script():
     assert fonts.runs("kanji 漢字 and 한국어!") == [
         ("FCSans", "kanji "), ("FCCJK", "漢字"), ("FCSans", " and "), ("FCHangul", "한국어"), ("FCSans", "!")]
     assert fonts.runs("ok 😀👍🏽") == [("FCSans", "ok "), ("FCSymbols", "😀👍🏽")]
-    assert plain_markup("日本 [b]") == "[font=FCCJK]日本 [/font]&bl;b&br;"
+    assert plain_markup("日本 [b]") == "[font=FCCJK]日本[/font] &bl;b&br;"
 
 
 def test_cmap_reader_matches_known_coverage():

@@ -1,0 +1,144 @@
+"""Start-up time of the GUI with a 100,000-card collection against a bare Kivy window.
+
+Measures, in fresh processes, the wall time from just before the process is spawned to the first
+frame drawn after the first screen is filled (the deck list's rows exist), for:
+
+* ``bare``: a Kivy App whose root is one Label (the floor: Python + Kivy + SDL + GL start-up);
+* ``app``:  ``flashcards``'s app on a data dir holding 100,000 cards (built once, through the core's
+  own CSV import, and cached under the temp dir).
+
+Prints ONE JSON line on stdout: medians in seconds, their ratio, and the runs; progress on stderr.
+Usage: ``python benchmarks/bench_startup.py [--runs 5] [--cards 100000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHILD_COMMON = r"""
+import os, sys, time, tempfile
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kivy-bench-")
+"""
+
+CHILD_BARE = CHILD_COMMON + r"""
+from kivy.config import Config
+Config.set("graphics", "width", "1280"); Config.set("graphics", "height", "800")
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.uix.label import Label
+
+class Bare(App):
+    def build(self):
+        return Label(text="hello")
+    def on_start(self):
+        from kivy.core.window import Window
+        def flipped(*_):
+            Window.unbind(on_flip=flipped)
+            print(repr(time.time()), flush=True)
+            self.stop()
+        Clock.schedule_once(lambda dt: Window.bind(on_flip=flipped), 0)
+Bare().run()
+"""
+
+CHILD_APP = CHILD_COMMON + r"""
+from pathlib import Path
+from flashcards.collection import Collection
+from flashcards.ui import app as ui
+
+data_dir = Path(sys.argv[1])
+col = Collection.open(data_dir)
+ui.configure_kivy((1280, 800))
+from kivy.clock import Clock
+
+class Bench(ui.FlashcardsApp):
+    def on_start(self):
+        super().on_start()
+        from kivy.core.window import Window
+        rv = self.root.get_screen("decks").ids.rv
+        def flipped(*_):
+            if not rv.children or not rv.children[0].children:
+                return  # the deck rows are not laid out yet: not the first screen
+            Window.unbind(on_flip=flipped)
+            print(repr(time.time()), flush=True)
+            self.stop()
+        Window.bind(on_flip=flipped)
+try:
+    Bench(col).run()
+finally:
+    col.close()
+"""
+
+
+def build_collection(cards: int) -> Path:
+    """A data dir with ``cards`` Basic notes in 20 decks (cached between runs)."""
+    target = Path(tempfile.gettempdir()) / f"flashcards-bench-startup-{cards}"
+    if (target / "collection.db").exists() and (target / ".complete").exists():
+        return target
+    sys.path.insert(0, str(ROOT / "src"))
+    from flashcards import importing
+    from flashcards.collection import Collection
+
+    print(f"building a {cards:,}-card collection in {target} ...", file=sys.stderr)
+    target.mkdir(parents=True, exist_ok=True)
+    csv_path = target / "cards.csv"
+    with csv_path.open("w", encoding="utf-8") as f:
+        f.write("#separator:tab\n#deck column:3\n")
+        for i in range(cards):
+            f.write(f"question {i}\tanswer {i}\tBench::Deck {i % 20:02d}\n")
+    col = Collection.open(target)
+    try:
+        importing.import_file(col, csv_path, backup=False)
+    finally:
+        col.close()
+    csv_path.unlink()
+    (target / ".complete").write_text("ok")
+    return target
+
+
+def run_child(code: str, *args: str) -> float:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    start = time.time()
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
+                         timeout=120)
+    if out.returncode != 0 or not out.stdout.strip():
+        raise SystemExit(f"child failed ({out.returncode}):\n{out.stderr[-3000:]}")
+    return float(out.stdout.strip().splitlines()[-1]) - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--cards", type=int, default=100_000)
+    args = ap.parse_args()
+    data_dir = build_collection(args.cards)
+    run_child(CHILD_BARE)  # warm the file cache once for both
+    run_child(CHILD_APP, str(data_dir))
+    bare, app = [], []
+    for i in range(args.runs):
+        bare.append(run_child(CHILD_BARE))
+        app.append(run_child(CHILD_APP, str(data_dir)))
+        print(f"run {i + 1}/{args.runs}: bare {bare[-1]:.3f} s, app {app[-1]:.3f} s", file=sys.stderr)
+    b, a = statistics.median(bare), statistics.median(app)
+    print(json.dumps({"benchmark": "startup_first_screen", "cards": args.cards, "runs": args.runs,
+                      "bare_kivy_s": round(b, 3), "app_s": round(a, 3), "ratio": round(a / b, 2),
+                      "target_ratio": 1.5, "bare_runs": [round(x, 3) for x in bare],
+                      "app_runs": [round(x, 3) for x in app]}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

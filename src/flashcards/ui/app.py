@@ -1,0 +1,296 @@
+"""The Kivy application: screen manager, navigation history, theme, keyboard, window size.
+
+``main(data_dir)`` is what ``flashcards`` (no subcommand) and the Android entry point call. Kivy's
+configuration must be set before its window exists, so this module imports only ``kivy.config`` and
+``kivy.app`` at the top; the screens (which import widgets that create the window) load in ``build``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")  # our CLI owns sys.argv
+
+from kivy.app import App  # noqa: E402
+from kivy.clock import Clock  # noqa: E402
+from kivy.config import Config  # noqa: E402
+from kivy.properties import (  # noqa: E402
+    BooleanProperty,
+    ColorProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.utils import platform  # noqa: E402
+
+from flashcards.collection import Collection  # noqa: E402
+from flashcards.timeutil import utc_now  # noqa: E402
+from flashcards.ui import theme  # noqa: E402
+
+UI_DIR = Path(__file__).resolve().parent
+SCREENS = ("decks", "study", "browse", "editor", "import", "settings", "stats")
+KV_FILES = ("widgets.kv", "decks_screen.kv", "study_screen.kv", "browse_screen.kv", "editor_screen.kv",
+            "import_screen.kv", "settings_screen.kv", "stats_screen.kv")
+POLL_SECONDS = 5.0
+DEFAULT_SIZE = (1280, 800)
+
+
+def configure_kivy(window_size: tuple[int, int] | None = None) -> None:
+    """Settings that must be in place before the window is created."""
+    Config.set("kivy", "exit_on_escape", "0")  # Escape (and Android's back key) means "back"
+    Config.set("kivy", "log_level", Config.get("kivy", "log_level") or "info")
+    Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red dots on right click
+    Config.set("kivy", "keyboard_mode", "system")
+    if platform not in ("android", "ios"):
+        w, h = window_size or DEFAULT_SIZE
+        # Screenshots shear when the width is not a multiple of 4 (Kivy bug): keep it aligned.
+        w = max(360, int(w) - int(w) % 4)
+        Config.set("graphics", "width", str(w))
+        Config.set("graphics", "height", str(max(480, int(h))))
+        Config.set("graphics", "minimum_width", "360")
+        Config.set("graphics", "minimum_height", "480")
+
+
+class FlashcardsApp(App):
+    """The app. Screens call the core through ``app.col``; ``app.now()`` is the clock they use."""
+
+    title = "Flashcards"
+    theme_name = StringProperty("light")
+    font_size = NumericProperty(18)  # card text, in sp
+    busy = BooleanProperty(False)  # a long job (import) is running: navigation waits
+    col = ObjectProperty(None)
+    history = ListProperty([])
+
+    # Palette (see flashcards.ui.theme); .kv rules read these.
+    c_bg = ColorProperty()
+    c_surface = ColorProperty()
+    c_surface2 = ColorProperty()
+    c_border = ColorProperty()
+    c_text = ColorProperty()
+    c_muted = ColorProperty()
+    c_accent = ColorProperty()
+    c_on_accent = ColorProperty()
+    c_select = ColorProperty()
+    c_new = ColorProperty()
+    c_learn = ColorProperty()
+    c_review = ColorProperty()
+    c_again = ColorProperty()
+    c_hard = ColorProperty()
+    c_good = ColorProperty()
+    c_easy = ColorProperty()
+    c_danger = ColorProperty()
+    c_bar = ColorProperty()
+    c_on_bar = ColorProperty()
+
+    def __init__(self, col: Collection, **kw):
+        super().__init__(**kw)
+        self.col = col
+        self.apply_theme(col.get_setting("theme") or "light")
+        self.font_size = int(col.get_setting("font_size") or 18)
+        self._save_size = Clock.create_trigger(self._store_window_size, 1.0)
+        self._poll_event = None
+
+    # ------------------------------------------------------------------ time, theme
+
+    def now(self):
+        """The current UTC time (the one place the GUI reads the clock)."""
+        return utc_now()
+
+    def apply_theme(self, name: str) -> None:
+        name = name if name in theme.PALETTES else "light"
+        self.theme_name = name
+        for key, value in theme.PALETTES[name].items():
+            setattr(self, f"c_{key}", value)
+        try:
+            from kivy.core.window import Window
+
+            Window.clearcolor = theme.PALETTES[name]["bg"]
+        except Exception:  # noqa: BLE001 - no window yet (tests building widgets): nothing to colour
+            pass
+
+    @property
+    def cloze_hex(self) -> str:
+        return theme.CLOZE_HEX[self.theme_name]
+
+    def set_theme(self, name: str) -> None:
+        self.col.set_setting("theme", name)
+        self.apply_theme(name)
+
+    def set_font_size(self, size: int) -> None:
+        size = max(12, min(40, int(size)))
+        self.col.set_setting("font_size", size)
+        self.font_size = size
+
+    # ------------------------------------------------------------------ building
+
+    def build(self):
+        from kivy.core.window import Window
+        from kivy.lang import Builder
+        from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+        from flashcards.ui import fonts
+
+        fonts.register_fonts()
+        for kv in KV_FILES:
+            if str(UI_DIR / kv) not in Builder.files:
+                Builder.load_file(str(UI_DIR / kv))
+        from flashcards.ui.browse_screen import BrowseScreen
+        from flashcards.ui.decks_screen import DecksScreen
+        from flashcards.ui.editor_screen import EditorScreen
+        from flashcards.ui.import_screen import ImportScreen
+        from flashcards.ui.settings_screen import SettingsScreen
+        from flashcards.ui.stats_screen import StatsScreen
+        from flashcards.ui.study_screen import StudyScreen
+
+        Window.clearcolor = self.c_bg
+        sm = ScreenManager(transition=NoTransition())
+        for cls, name in ((DecksScreen, "decks"), (StudyScreen, "study"), (BrowseScreen, "browse"),
+                          (EditorScreen, "editor"), (ImportScreen, "import"), (SettingsScreen, "settings"),
+                          (StatsScreen, "stats")):
+            sm.add_widget(cls(name=name))
+        self.history = ["decks"]
+        Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput, on_resize=self._on_resize)
+        return sm
+
+    def on_start(self):
+        self.root.get_screen("decks").enter()
+        self._poll_event = Clock.schedule_interval(self._poll, POLL_SECONDS)
+
+    def on_stop(self):
+        from kivy.core.window import Window
+
+        Window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput,
+                      on_resize=self._on_resize)
+        if self._poll_event is not None:
+            self._poll_event.cancel()
+        self._store_window_size()
+        study = self.root.get_screen("study") if self.root else None
+        if study is not None:
+            study.sound.stop()
+
+    def on_pause(self):
+        # Every answer is already committed; keep the app alive in the background (Android).
+        return True
+
+    def on_resume(self):
+        self.current_screen().enter()
+
+    # ------------------------------------------------------------------ navigation
+
+    def current_screen(self):
+        return self.root.current_screen
+
+    def show(self, name: str, **kwargs) -> None:
+        """Go to a screen (pushed on the history); ``kwargs`` go to its ``enter``."""
+        if self.busy:
+            return
+        screen = self.root.get_screen(name)
+        leaving = self.current_screen()
+        if leaving is not screen:
+            self._unfocus_all()  # a field left focused on a hidden screen would swallow shortcuts
+            leaving.leave()
+            if self.history and self.history[-1] == name:
+                pass
+            else:
+                self.history.append(name)
+        self.root.current = name
+        screen.enter(**kwargs)
+
+    def go_back(self) -> bool:
+        """Back one screen (Escape, the back key, the arrow button). Never quits the app."""
+        if self.busy:
+            return True
+        if len(self.history) <= 1:
+            return True
+        self._unfocus_all()
+        self.current_screen().leave()
+        self.history.pop()
+        name = self.history[-1]
+        self.root.current = name
+        self.root.get_screen(name).enter(back=True)
+        return True
+
+    def _poll(self, _dt):
+        # Another process (the CLI) or a worker thread committed: show fresh numbers.
+        if self.busy:
+            return
+        try:
+            changed = self.col.changed_externally()
+        except Exception:  # noqa: BLE001 - a locked/busy database: try again at the next poll
+            return
+        if changed:
+            self.current_screen().external_change()
+
+    # ------------------------------------------------------------------ keyboard
+
+    @staticmethod
+    def text_field_focused() -> bool:
+        from kivy.uix.behaviors.focus import FocusBehavior
+
+        return any(w is not None and getattr(w, "focus", False) for w in FocusBehavior._keyboards.values())
+
+    def _on_key_down(self, window, key, scancode, codepoint, modifiers):
+        from flashcards.ui.widgets import open_modal
+
+        mods = set(modifiers or ())
+        if key == 113 and "ctrl" in mods:  # Ctrl+Q
+            self.stop()
+            return True
+        if key == 27:  # Escape / Android back: close a dialog, else back one screen; never quit
+            modal = open_modal()
+            if modal is not None:
+                modal.dismiss()
+            elif self.text_field_focused() and not self.current_screen().escape_leaves_field:
+                self._unfocus_all()
+            else:
+                self.go_back()
+            return True
+        if self.text_field_focused() or open_modal() is not None or self.busy:
+            return False
+        return bool(self.current_screen().on_key(key, codepoint, mods))
+
+    def _on_textinput(self, window, text):
+        from flashcards.ui.widgets import open_modal
+
+        if self.text_field_focused() or open_modal() is not None or self.busy:
+            return False
+        return bool(self.current_screen().on_text(text))
+
+    @staticmethod
+    def _unfocus_all():
+        from kivy.uix.behaviors.focus import FocusBehavior
+
+        for w in list(FocusBehavior._keyboards.values()):
+            if w is not None:
+                w.focus = False
+
+    # ------------------------------------------------------------------ window size
+
+    def _on_resize(self, window, width, height):
+        self._save_size()
+
+    def _store_window_size(self, *_):
+        if platform in ("android", "ios"):
+            return
+        from kivy.core.window import Window
+
+        try:
+            size = [int(Window.system_size[0]), int(Window.system_size[1])]
+            if self.col.get_setting("window_size") != size:
+                self.col.set_setting("window_size", size)
+        except Exception:  # noqa: BLE001 - closing: the database may be gone already
+            pass
+
+
+def main(data_dir: Path) -> int:
+    """Open the collection in ``data_dir`` and run the app until the window closes."""
+    col = Collection.open(data_dir)
+    try:
+        size = col.get_setting("window_size")
+        configure_kivy(tuple(size) if size else None)
+        FlashcardsApp(col).run()
+    finally:
+        col.close()
+    return 0

@@ -1,0 +1,294 @@
+"""Browse: search cards by text, deck, tag and state; edit, add, delete, suspend; card info.
+
+The search runs on a worker thread (its own database connection) and the list is a RecycleView
+whose rows format their text only when they become visible, so 100,000 cards stay smooth.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from kivy.app import App
+from kivy.clock import Clock, mainthread
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.modalview import ModalView
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
+
+from flashcards.errors import FlashcardsError
+from flashcards.ui.html_markup import escape, plain_markup
+from flashcards.ui.widgets import FCScreen, confirm, fmt_interval
+
+STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
+STATE_FILTERS = ["Any state", "new", "learning", "review", "due", "suspended", "buried", "leech", "flagged"]
+ALL_DECKS = "All decks"
+KEY_UP, KEY_DOWN, KEY_ENTER, KEY_DELETE = 273, 274, 13, 127
+
+
+def _date(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone().strftime("%Y-%m-%d")
+
+
+class CardRowView(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
+    """Two lines: the note's sort field; deck · state · due · tags."""
+
+    index = NumericProperty(0)
+    card_id = NumericProperty(0)
+    title = StringProperty("")
+    detail = StringProperty("")
+    selected = BooleanProperty(False)
+    suspended = BooleanProperty(False)
+
+    def refresh_view_attrs(self, rv, index, data):
+        self.index = index
+        self.card_id = data["card_id"]
+        self.selected = data["card_id"] == rv.screen.selected_card_id
+        self.suspended = data["suspended"]
+        # Formatting happens here, for the visible rows only.
+        self.title = plain_markup(data["question"][:300] or "(empty)")
+        bits = [data["deck"], STATE_NAMES.get(data["state"], "?")]
+        if data["suspended"]:
+            bits.append("suspended")
+        if data["state"] != 0 and data["due_ms"]:
+            bits.append("due " + _date(data["due_ms"]))
+        if data["tags"]:
+            bits.append(data["tags"])
+        self.detail = plain_markup("  ·  ".join(bits))
+
+    def on_release(self):
+        screen = self.parent.recycleview.screen if self.parent else None
+        if screen is None:
+            return
+        if screen.selected_card_id == self.card_id:
+            screen.edit_selected()
+        else:
+            screen.select_card(self.card_id)
+
+
+class CardInfoView(ModalView):
+    title = StringProperty("")
+    body = StringProperty("")
+
+
+class BrowseScreen(FCScreen):
+    escape_leaves_field = True
+    status = StringProperty("")
+    selected_card_id = NumericProperty(0)
+    searching = BooleanProperty(False)
+    selection_suspended = BooleanProperty(False)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.rows = []
+        self._generation = 0
+        self._search_trigger = Clock.create_trigger(lambda dt: self.search(), 0.3)
+
+    def enter(self, back: bool = False, **kwargs) -> None:
+        names = sorted(self.col.deck_names().values(), key=lambda n: n.split("::"))
+        self.ids.deck_filter.values = [ALL_DECKS, *names]
+        if self.ids.deck_filter.text not in self.ids.deck_filter.values:
+            self.ids.deck_filter.text = ALL_DECKS
+        self.search()
+
+    def refresh(self) -> None:
+        self.search()
+
+    def _deck_filter_id(self):
+        name = self.ids.deck_filter.text
+        if name == ALL_DECKS:
+            return None
+        return next((d for d, n in self.col.deck_names().items() if n == name), None)
+
+    # ------------------------------------------------------------------ search
+
+    def search_later(self) -> None:
+        self._search_trigger()
+
+    def search(self) -> None:
+        """Run the search on a worker thread; the newest search wins."""
+        self._generation += 1
+        gen = self._generation
+        text = self.ids.search.text.strip()
+        deck = self._deck_filter_id()
+        state = self.ids.state_filter.text
+        state = None if state == STATE_FILTERS[0] else state
+        tag = self.ids.tag.text.strip() or None
+        now = self.app.now()
+        col = self.col
+        self.searching = True
+        self.status = "Searching…"
+
+        def work():
+            try:
+                rows = col.search(text=text, deck=deck, tag=tag, state=state, now=now)
+                data = [{"card_id": r.card_id, "note_id": r.note_id, "question": r.question, "deck": r.deck,
+                         "state": r.state, "due_ms": r.due_ms, "suspended": r.suspended, "tags": r.tags}
+                        for r in rows]
+                error = None
+            except FlashcardsError as e:
+                data, error = [], str(e)
+            finally:
+                col.db.close()  # this thread's connection only
+            self._show_results(gen, data, error)
+
+        threading.Thread(target=work, name="browse-search", daemon=True).start()
+
+    @mainthread
+    def _show_results(self, gen, data, error):
+        if gen != self._generation:
+            return  # a newer search is on its way
+        self.searching = False
+        self.rows = data
+        if error:
+            self.status = error
+        else:
+            n = len(data)
+            self.status = f"{n:,} card{'s' if n != 1 else ''}"
+        ids = {d["card_id"] for d in data}
+        if self.selected_card_id not in ids:
+            self.selected_card_id = data[0]["card_id"] if data else 0
+        self._update_selection_flags()
+        self.ids.rv.data = data
+
+    def wait_idle(self):
+        """(Tests) True when no search is running."""
+        return not self.searching
+
+    # ------------------------------------------------------------------ selection
+
+    def _index_of(self, card_id):
+        for i, d in enumerate(self.rows):
+            if d["card_id"] == card_id:
+                return i
+        return -1
+
+    def _update_selection_flags(self):
+        i = self._index_of(self.selected_card_id)
+        self.selection_suspended = bool(i >= 0 and self.rows[i]["suspended"])
+
+    def select_card(self, card_id: int) -> None:
+        self.selected_card_id = card_id
+        self._update_selection_flags()
+        self.ids.rv.refresh_from_data()
+
+    def select_index(self, index: int) -> None:
+        if not self.rows:
+            return
+        index = max(0, min(len(self.rows) - 1, index))
+        self.select_card(self.rows[index]["card_id"])
+        rv = self.ids.rv
+        row_h = rv.children[0].default_size[1] if rv.children else 64
+        content = len(self.rows) * row_h
+        if content > rv.height:
+            top = index * row_h
+            view_top = (1 - rv.scroll_y) * (content - rv.height)
+            if top < view_top:
+                rv.scroll_y = 1 - top / (content - rv.height)
+            elif top + row_h > view_top + rv.height:
+                rv.scroll_y = max(0.0, 1 - (top + row_h - rv.height) / (content - rv.height))
+
+    def selected_row(self):
+        i = self._index_of(self.selected_card_id)
+        return self.rows[i] if i >= 0 else None
+
+    # ------------------------------------------------------------------ actions
+
+    def edit_selected(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.app.show("editor", note_id=row["note_id"])
+
+    def toggle_suspend(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        self.col.set_suspended([row["card_id"]], not row["suspended"])
+        self.search()
+
+    def delete_selected(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+
+        def delete():
+            self.col.delete_notes([row["note_id"]])
+            self.search()
+
+        confirm("Delete note?", f"Delete the note “{row['question'][:80]}” and all its cards? "
+                "Their review history is kept.", delete)
+
+    def card_info(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        try:
+            info = self.col.card_info(row["card_id"], self.app.now())
+        except FlashcardsError as e:
+            self.error(e)
+            return
+        CardInfoView(title=row["question"][:120], body=card_info_markup(info, self.app.now())).open()
+
+    # ------------------------------------------------------------------ keys
+
+    def on_key(self, key, codepoint, modifiers):
+        if "ctrl" in modifiers and codepoint == "f":
+            self.ids.search.focus = True
+            return True
+        if modifiers & {"ctrl", "alt", "meta"}:
+            return False
+        i = self._index_of(self.selected_card_id)
+        if key == KEY_UP:
+            self.select_index(i - 1)
+            return True
+        if key == KEY_DOWN:
+            self.select_index(i + 1)
+            return True
+        if key == KEY_ENTER:
+            self.edit_selected()
+            return True
+        if key == KEY_DELETE:
+            self.delete_selected()
+            return True
+        return False
+
+    def on_text(self, text):
+        if text == "/":
+            Clock.schedule_once(lambda dt: setattr(self.ids.search, "focus", True), 0)
+            return True
+        return False
+
+
+RATINGS = {0: "manual", 1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+KINDS = {0: "learn", 1: "review", 2: "relearn", 3: "filtered", 4: "manual", 5: "reset"}
+
+
+def card_info_markup(info, now) -> str:
+    """The card-info dialog's text (Kivy markup, user text escaped)."""
+    app = App.get_running_app()
+    muted = "".join(f"{int(c * 255):02x}" for c in app.c_muted[:3]) if app else "777777"
+
+    def row(k, v):
+        return f"[color={muted}]{escape(k)}[/color]   {escape(str(v))}"
+
+    due = _date(info.due_ms) if info.state != 0 and info.due_ms else "new card" if info.state == 0 else ""
+    lines = [
+        row("Deck", info.deck), row("State", STATE_NAMES.get(info.state, "?") + (" (suspended)" if info.suspended else "")
+                                    + (" (buried)" if info.buried else "")),
+        row("Next due", due),
+        row("Stability", f"{info.stability:.1f} days" if info.stability else "—"),
+        row("Difficulty", f"{info.difficulty:.2f} / 10" if info.difficulty else "—"),
+        row("Retrievability now", f"{info.retrievability * 100:.0f}%" if info.retrievability is not None else "—"),
+        row("Reviews", info.reps), row("Lapses", info.lapses), "",
+        "[b]Review history[/b]" if info.reviews else "[b]No reviews yet[/b]",
+    ]
+    for r in info.reviews:
+        when = datetime.fromtimestamp(r["time_ms"] / 1000, UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+        ivl = fmt_interval(r["interval_s"]) if r.get("interval_s") else ""
+        secs = f"{r['duration_ms'] / 1000:.1f}s" if r.get("duration_ms") else ""
+        lines.append(escape(f"{when}   {RATINGS.get(r['rating'], r['rating']):<6}  {KINDS.get(r['kind'], '')}"
+                            f"   {ivl}   {secs}"))
+    return "\n".join(lines)

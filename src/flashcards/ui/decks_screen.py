@@ -1,0 +1,198 @@
+"""Decks: the deck tree with due counts; study, add, rename, delete; entry to the other screens."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
+
+from flashcards.errors import FlashcardsError
+from flashcards.ui.widgets import FCScreen, confirm, prompt
+
+KEY_UP, KEY_DOWN, KEY_ENTER, KEY_NUMPAD_ENTER, KEY_HOME, KEY_END = 273, 274, 13, 271, 278, 279
+
+
+class DeckRowView(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
+    """One deck line: name (indented by depth) and its new / learning / due counts."""
+
+    index = NumericProperty(0)
+    deck_id = NumericProperty(0)
+    name = StringProperty("")
+    depth = NumericProperty(0)
+    new = NumericProperty(0)
+    learning = NumericProperty(0)
+    review = NumericProperty(0)
+    selected = BooleanProperty(False)
+
+    def refresh_view_attrs(self, rv, index, data):
+        self.index = index
+        return super().refresh_view_attrs(rv, index, data)
+
+    def on_release(self):
+        screen = self.parent.recycleview.screen if self.parent else None
+        if screen is None:
+            return
+        if screen.selected_index == self.index:
+            screen.study_selected()
+        else:
+            screen.select(self.index)
+
+
+class DecksScreen(FCScreen):
+    selected_index = NumericProperty(-1)
+    empty = BooleanProperty(False)
+    total_due = StringProperty("")
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.rows = []
+
+    def top_actions(self):
+        return [("Add deck", self.add_deck), ("Import", lambda: self.app.show("import")),
+                ("Browse", lambda: self.app.show("browse")), ("Stats", lambda: self.app.show("stats")),
+                ("Settings", lambda: self.app.show("settings", deck_id=self.selected_deck_id()))]
+
+    def enter(self, back: bool = False, **kwargs) -> None:
+        self.refresh(keep_selection=back)
+
+    def refresh(self, keep_selection: bool = True) -> None:
+        keep = self.selected_deck_id() if keep_selection else None
+        self.rows = self.col.deck_tree(self.app.now())
+        self.empty = not self.rows
+        index = -1
+        if keep is not None:
+            index = next((i for i, r in enumerate(self.rows) if r.id == keep), -1)
+        if index < 0:
+            # The first deck with cards due is selected at start.
+            index = next((i for i, r in enumerate(self.rows) if r.new + r.learning + r.review), 0 if self.rows else -1)
+        top = [r for r in self.rows if r.depth == 0]
+        due = sum(r.new + r.learning + r.review for r in top)
+        self.total_due = f"{due} card{'s' if due != 1 else ''} to study today" if self.rows else ""
+        self.selected_index = index
+        self._fill()
+
+    def _fill(self):
+        self.ids.rv.data = [
+            {"deck_id": r.id, "name": r.short_name, "depth": r.depth, "new": r.new, "learning": r.learning,
+             "review": r.review, "selected": i == self.selected_index}
+            for i, r in enumerate(self.rows)]
+
+    def select(self, index: int) -> None:
+        if not self.rows:
+            return
+        index = max(0, min(len(self.rows) - 1, index))
+        self.selected_index = index
+        for i, d in enumerate(self.ids.rv.data):
+            d["selected"] = i == index
+        self.ids.rv.refresh_from_data()
+        self._scroll_to(index)
+
+    def _scroll_to(self, index: int) -> None:
+        rv = self.ids.rv
+        n = len(self.rows)
+        if n <= 1 or rv.height <= 0:
+            return
+        row_h = rv.children[0].default_size[1] if rv.children else 56
+        content = n * row_h
+        if content <= rv.height:
+            return
+        top_of_row = index * row_h
+        view_top = (1 - rv.scroll_y) * (content - rv.height)
+        if top_of_row < view_top:
+            rv.scroll_y = 1 - top_of_row / (content - rv.height)
+        elif top_of_row + row_h > view_top + rv.height:
+            rv.scroll_y = max(0.0, 1 - (top_of_row + row_h - rv.height) / (content - rv.height))
+
+    def selected_row(self):
+        if 0 <= self.selected_index < len(self.rows):
+            return self.rows[self.selected_index]
+        return None
+
+    def selected_deck_id(self):
+        row = self.selected_row()
+        return row.id if row else None
+
+    # ------------------------------------------------------------------ actions
+
+    def study_selected(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.app.show("study", deck_id=row.id)
+
+    def add_deck(self) -> None:
+        def create(name):
+            try:
+                did = self.col.add_deck(name or "")
+            except FlashcardsError as e:
+                self.error(e, "Cannot add the deck")
+                return
+            self.refresh(keep_selection=False)
+            self.select(next((i for i, r in enumerate(self.rows) if r.id == did), 0))
+
+        prompt("Add deck", "Name (use :: for a subdeck, e.g. Languages::French)", "", create, ok_text="Add")
+
+    def rename_selected(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+
+        def rename(name):
+            try:
+                self.col.rename_deck(row.id, name or "")
+            except FlashcardsError as e:
+                self.error(e, "Cannot rename the deck")
+                return
+            self.refresh()
+
+        prompt("Rename deck", "New full name (A::B moves it under A)", row.name, rename, ok_text="Rename")
+
+    def delete_selected(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+
+        def delete():
+            try:
+                self.col.delete_deck(row.id)
+            except FlashcardsError as e:
+                self.error(e, "Cannot delete the deck")
+                return
+            self.refresh(keep_selection=False)
+
+        subs = sum(1 for r in self.rows if r.name.startswith(row.name + "::"))
+        extra = f" and its {subs} subdeck{'s' if subs != 1 else ''}" if subs else ""
+        confirm("Delete deck?", f"Delete “{row.name}”{extra} with {row.cards} card{'s' if row.cards != 1 else ''}? "
+                "The review history is kept.", delete)
+
+    # ------------------------------------------------------------------ keys
+
+    def on_key(self, key, codepoint, modifiers):
+        if modifiers & {"ctrl", "alt", "meta"}:
+            return False
+        if key == KEY_UP:
+            self.select(self.selected_index - 1)
+            return True
+        if key == KEY_DOWN:
+            self.select(self.selected_index + 1)
+            return True
+        if key == KEY_HOME:
+            self.select(0)
+            return True
+        if key == KEY_END:
+            self.select(len(self.rows) - 1)
+            return True
+        if key in (KEY_ENTER, KEY_NUMPAD_ENTER):
+            self.study_selected()
+            return True
+        return False
+
+    def on_text(self, text):
+        actions = {"s": self.study_selected, "/": self.study_selected, "b": lambda: self.app.show("browse"),
+                   "t": lambda: self.app.show("stats"), "i": lambda: self.app.show("import"),
+                   "a": lambda: self.app.show("editor", deck_id=self.selected_deck_id())}
+        fn = actions.get(text)
+        if fn is None:
+            return False
+        fn()
+        return True

@@ -1,0 +1,205 @@
+"""Import: pick a file, see the plan (deck, new / updated / unchanged / skipped), import it.
+
+Parsing, planning and writing run on a worker thread; peewee gives that thread its own database
+connection. Progress comes back through ``@mainthread``; while the import runs the rest of the app
+waits (navigation is off) but the window keeps drawing.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from kivy.clock import Clock, mainthread
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.utils import platform
+
+from flashcards import importing
+from flashcards.errors import FlashcardsError
+from flashcards.ui.widgets import FCScreen
+
+SUFFIXES = tuple(importing.IMPORTERS)
+
+
+class ImportScreen(FCScreen):
+    escape_leaves_field = True
+    path = StringProperty("")
+    stage = StringProperty("choose")  # choose | planning | planned | importing | done | error
+    plan_text = StringProperty("")
+    result_text = StringProperty("")
+    error_text = StringProperty("")
+    progress = NumericProperty(0)
+    progress_max = NumericProperty(1)
+    progress_text = StringProperty("")
+    can_import = BooleanProperty(False)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._plan = None
+        self._draft = None
+        self._pending = None
+        self._progress_trigger = Clock.create_trigger(self._show_progress, 0)
+
+    def enter(self, back: bool = False, path: str | None = None, **kwargs) -> None:
+        chooser = self.ids.chooser
+        if not chooser.path or not Path(chooser.path).is_dir():
+            chooser.path = str(Path.home())
+        if path:
+            self.choose(path)
+        elif self.stage in ("done", "error"):
+            self.reset()
+
+    def leave(self) -> None:
+        self._discard_draft()
+
+    def reset(self) -> None:
+        self._discard_draft()
+        self.stage = "choose"
+        self.plan_text = self.result_text = self.error_text = ""
+        self.can_import = False
+        self.progress = 0
+
+    def pick(self) -> None:
+        """Android: the system picker (Storage Access Framework); elsewhere the chooser on screen."""
+        if platform == "android":
+            from flashcards.ui.android_picker import pick_import_file
+
+            pick_import_file(on_picked=self.choose, on_cancel=None, on_error=lambda msg: self._failed(str(msg)))
+
+    def chooser_selected(self, selection) -> None:
+        if selection:
+            p = Path(selection[0])
+            if p.is_file():
+                self.choose(str(p))
+
+    # ------------------------------------------------------------------ plan
+
+    def choose(self, path: str) -> None:
+        """Parse and plan ``path`` on a worker thread, then show what it would do."""
+        self._discard_draft()
+        self.path = path
+        self.stage = "planning"
+        self.can_import = False
+        self.error_text = ""
+        self.plan_text = f"Reading {Path(path).name}…"
+        col = self.col
+
+        def work():
+            draft = plan = None
+            try:
+                draft = importing.parse(path)
+                plan = importing.plan(col, draft)
+                error = None
+            except FlashcardsError as e:
+                error = str(e)
+            except MemoryError:
+                error = f"{Path(path).name}: the file is too large to import"
+            finally:
+                col.db.close()  # this thread's connection only
+            self._planned(path, draft, plan, error)
+
+        threading.Thread(target=work, name="import-plan", daemon=True).start()
+
+    @mainthread
+    def _planned(self, path, draft, plan, error):
+        if path != self.path:
+            if draft is not None and callable(draft.cleanup):
+                draft.cleanup()
+            return
+        if error:
+            self._failed(error)
+            return
+        self._draft, self._plan = draft, plan
+        decks = plan.deck_names
+        deck_line = ", ".join(decks[:5]) + (f" and {len(decks) - 5} more" if len(decks) > 5 else "")
+        lines = [f"[b]{_esc(Path(path).name)}[/b]",
+                 f"Into deck{'s' if len(decks) != 1 else ''}: {_esc(deck_line) if decks else '—'}",
+                 f"[b]{plan.new}[/b] new   ·   [b]{plan.updated}[/b] updated   ·   "
+                 f"[b]{plan.unchanged}[/b] unchanged   ·   [b]{len(plan.skipped)}[/b] skipped"]
+        for where, why in plan.skipped[:5]:
+            lines.append(_esc(f"skipped{f' (line {where})' if where is not None else ''}: {why}"))
+        if len(plan.skipped) > 5:
+            lines.append(f"… and {len(plan.skipped) - 5} more skipped")
+        for w in (draft.warnings or [])[:5]:
+            lines.append(_esc(f"warning: {w}"))
+        self.plan_text = "\n".join(lines)
+        self.stage = "planned"
+        self.can_import = plan.new + plan.updated > 0 or any(
+            i.action != "skip" for i in plan.items)
+
+    # ------------------------------------------------------------------ import
+
+    def start_import(self) -> None:
+        if self._plan is None or self.stage != "planned":
+            return
+        plan, draft = self._plan, self._draft
+        self._plan = self._draft = None
+        self.stage = "importing"
+        self.app.busy = True
+        self.progress = 0
+        self.progress_max = max(1, sum(1 for i in plan.items if i.action != "skip"))
+        self.progress_text = "Backing up…"
+        col = self.col
+
+        def report(done, total):
+            # Called on the worker thread, possibly thousands of times: coalesce into one redraw.
+            self._pending = (done, total)
+            self._progress_trigger()
+
+        def work():
+            result = error = None
+            try:
+                col.backup()
+                result = importing.apply(col, plan, progress=report)
+            except FlashcardsError as e:
+                error = str(e)
+            except MemoryError:
+                error = "not enough memory to import this file"
+            finally:
+                if callable(draft.cleanup):
+                    draft.cleanup()
+                col.db.close()  # this thread's connection only
+            self._imported(result, error)
+
+        threading.Thread(target=work, name="import-apply", daemon=True).start()
+
+    def _show_progress(self, *_):
+        if self._pending is None:
+            return
+        done, total = self._pending
+        self.progress_max = max(1, total)
+        self.progress = min(done, total)
+        self.progress_text = f"Importing… {done:,} of {total:,} notes"
+
+    @mainthread
+    def _imported(self, result, error):
+        self.app.busy = False
+        self.col.data_version_changed()  # the worker's commit: drop cached decks/options
+        if error:
+            self._failed(error)
+            return
+        self.progress = self.progress_max
+        self.stage = "done"
+        self.result_text = _esc(result.summary())
+
+    def _failed(self, message: str) -> None:
+        self.stage = "error"
+        self.error_text = message
+        self.can_import = False
+
+    def _discard_draft(self) -> None:
+        draft, self._draft, self._plan = self._draft, None, None
+        if draft is not None and callable(draft.cleanup):
+            draft.cleanup()
+
+    def on_key(self, key, codepoint, modifiers):
+        if key == 13 and self.stage == "planned":
+            self.start_import()
+            return True
+        return False
+
+
+def _esc(text: str) -> str:
+    from flashcards.ui.html_markup import plain_markup
+
+    return plain_markup(text)

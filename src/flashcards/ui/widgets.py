@@ -1,0 +1,395 @@
+"""Widgets every screen uses: buttons, top bar, card view, dialogs, formatting helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.audio import SoundLoader
+from kivy.logger import Logger
+from kivy.metrics import dp
+from kivy.properties import (
+    BooleanProperty,
+    ColorProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.dropdown import DropDown
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+from kivy.uix.modalview import ModalView
+from kivy.uix.screenmanager import Screen
+from kivy.uix.scrollview import ScrollView
+from kivy.uix.textinput import TextInput
+from kivy.uix.widget import Widget
+
+from flashcards.ui.html_markup import escape, plain_markup, to_blocks
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def fmt_interval(seconds: float) -> str:
+    """Anki-style short interval: ``<1m``, ``10m``, ``3h``, ``4d``, ``1.5mo``, ``2.1y``."""
+    s = max(0.0, float(seconds))
+    if s < 60:
+        return "<1m"
+    if s < 3600:
+        return f"{round(s / 60)}m"
+    if s < 86400:
+        return f"{round(s / 3600)}h"
+    days = s / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        mo = days / 30.44
+        return f"{mo:.1f}mo".replace(".0mo", "mo")
+    y = days / 365.25
+    return f"{y:.1f}y".replace(".0y", "y")
+
+
+def fmt_when(dt: datetime | None, now: datetime) -> str:
+    """'in 3h (14:05)' style description of a future instant, local time."""
+    if dt is None:
+        return "nothing scheduled"
+    delta = (dt - now).total_seconds()
+    local = dt.astimezone()
+    clock = local.strftime("%H:%M") if delta < 86400 else local.strftime("%d %b %Y")
+    return f"in {fmt_interval(delta)} ({clock})"
+
+
+def input_font(text: str) -> str:
+    """The font a text field should use for ``text`` (a TextInput has one font for everything)."""
+    from flashcards.ui import fonts
+
+    fams = {f for f, _ in fonts.runs(text)}
+    # Nanum Square has Latin, Hangul, common Han characters and kana: the widest single font here.
+    if fams & {"FCCJK", "FCHangul"}:
+        return "FCHangul"
+    return fonts.DEFAULT
+
+
+# ---------------------------------------------------------------------------------------- basics
+
+
+class FCLabel(Label):
+    """A label whose text is plain (escaped and given per-run fonts) unless ``markup_text`` is set."""
+
+    plain = StringProperty("")
+
+    def on_plain(self, _inst, value):
+        self.markup = True
+        self.text = plain_markup(value)
+
+
+class FCButton(ButtonBehavior, Label):
+    """A flat, rounded button at least 48 dp tall (touch target)."""
+
+    bg = ColorProperty([0.2, 0.4, 0.9, 1])
+    fg = ColorProperty([1, 1, 1, 1])
+    radius = NumericProperty(dp(8))
+    #: Ignore presses until this Clock time (the answer guard sets it).
+    guard_until = NumericProperty(0)
+
+    def on_touch_down(self, touch):
+        if self.collide_point(*touch.pos) and Clock.get_time() < self.guard_until:
+            return True  # swallowed: too soon after the screen changed under the finger
+        return super().on_touch_down(touch)
+
+
+class IconButton(FCButton):
+    pass
+
+
+class Rule(Widget):
+    pass
+
+
+class FCInput(TextInput):
+    """A text field that switches font when its text needs another script."""
+
+    def on_text(self, _inst, value):
+        fam = input_font(value[:2000])
+        if self.font_name != fam:
+            self.font_name = fam
+
+
+class TopBar(BoxLayout):
+    """Back button, title, and action buttons (collapsed into a menu when the window is narrow)."""
+
+    title = StringProperty("")
+    show_back = BooleanProperty(True)
+    actions = ListProperty([])  # [(label, callback), ...]
+    narrow = BooleanProperty(False)
+    back_enabled = BooleanProperty(True)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._trigger = Clock.create_trigger(self._layout_actions, 0)
+        self.bind(actions=self._trigger, width=self._trigger)
+        Clock.schedule_once(lambda dt: self._trigger(), 0)
+
+    def _layout_actions(self, *_):
+        box = self.ids.get("action_box")
+        if box is None:
+            return
+        box.clear_widgets()
+        # Each action needs about 110 dp; keep room for the back button and the title.
+        narrow = self.width < dp(200) + dp(110) * len(self.actions) or self.width < dp(600)
+        self.narrow = narrow and bool(self.actions)
+        app = App.get_running_app()
+        if self.narrow:
+            btn = FCButton(text="\u22ee  Menu" if self.width > dp(420) else "\u22ee", size_hint_x=None,
+                           width=dp(96) if self.width > dp(420) else dp(52), bg=app.c_bar, fg=app.c_on_bar,
+                           font_size="22sp")
+            btn.bind(on_release=self.open_menu)
+            box.add_widget(btn)
+            box.width = btn.width
+        else:
+            total = 0
+            for label, cb in self.actions:
+                b = FCButton(text=label, size_hint_x=None, bg=app.c_bar, fg=app.c_on_bar)
+                b.width = max(dp(96), dp(14) + len(label) * dp(9.5))
+                b.bind(on_release=lambda _b, cb=cb: cb())
+                box.add_widget(b)
+                total += b.width + box.spacing
+            box.width = total
+
+    def open_menu(self, anchor):
+        menu = Menu(items=self.actions)
+        menu.open(anchor)
+
+
+class Menu(DropDown):
+    """A drop-down list of (label, callback) entries, 48 dp each."""
+
+    def __init__(self, items, **kw):
+        super().__init__(**kw)
+        app = App.get_running_app()
+        self.auto_width = False
+        self.width = dp(240)
+        for label, cb in items:
+            b = FCButton(text=label, size_hint_y=None, height=dp(48), bg=app.c_surface2, fg=app.c_text,
+                         radius=0, halign="left", padding=(dp(16), 0))
+            b.bind(size=lambda w, s: setattr(w, "text_size", s))
+            b.bind(on_release=lambda _b, cb=cb: (self.dismiss(), cb()))
+            self.add_widget(b)
+
+
+# ---------------------------------------------------------------------------------------- dialogs
+
+
+class Dialog(ModalView):
+    title = StringProperty("")
+    message = StringProperty("")
+    ok_text = StringProperty("OK")
+    cancel_text = StringProperty("")
+    danger = BooleanProperty(False)
+    with_input = BooleanProperty(False)
+    input_text = StringProperty("")
+    callback = ObjectProperty(None, allownone=True)
+
+    def ok(self):
+        value = self.ids.field.text if self.with_input else None
+        cb = self.callback
+        self.dismiss()
+        if cb is not None:
+            cb(value) if self.with_input else cb()
+
+    def on_open(self):
+        if self.with_input:
+            Clock.schedule_once(lambda dt: setattr(self.ids.field, "focus", True), 0)
+
+
+def message(title: str, text: str) -> Dialog:
+    d = Dialog(title=title, message=text)
+    d.open()
+    return d
+
+
+def confirm(title: str, text: str, on_yes, ok_text: str = "Delete", danger: bool = True) -> Dialog:
+    d = Dialog(title=title, message=text, ok_text=ok_text, cancel_text="Cancel", danger=danger, callback=on_yes)
+    d.open()
+    return d
+
+
+def prompt(title: str, text: str, initial: str, on_ok, ok_text: str = "OK") -> Dialog:
+    d = Dialog(title=title, message=text, ok_text=ok_text, cancel_text="Cancel", with_input=True,
+               input_text=initial, callback=on_ok)
+    d.open()
+    return d
+
+
+def open_modal() -> ModalView | None:
+    """The topmost open ModalView (dialog, popup), if any."""
+    from kivy.core.window import Window
+
+    for w in reversed(Window.children):
+        if isinstance(w, ModalView):
+            return w
+    return None
+
+
+# ---------------------------------------------------------------------------------------- card view
+
+
+class CardLabel(Label):
+    """One block of card text; a tap on a speaker ref plays that sound."""
+
+
+class CardView(ScrollView):
+    """Shows one side of a card: text blocks (several labels for long fields), images, rules.
+
+    Events: ``on_tap`` (a tap that was not a scroll and not on a speaker), ``on_sound(index)``.
+    """
+
+    __events__ = ("on_tap", "on_sound")
+    font_size = NumericProperty(dp(18))
+    text_color = ColorProperty([0, 0, 0, 1])
+    halign = StringProperty("center")
+
+    def on_tap(self):
+        pass
+
+    def on_sound(self, index):
+        pass
+
+    def show(self, html: str, sounds=(), media_dir: Path | None = None, cloze_color: str = "1d4ed8"):
+        box = self.ids.content
+        box.clear_widgets()
+        for block in to_blocks(html, sounds, cloze_color=cloze_color):
+            if block.kind == "text":
+                lbl = CardLabel(text=block.markup)
+                lbl.bind(on_ref_press=self._ref)
+                box.add_widget(lbl)
+            elif block.kind == "image":
+                path = (media_dir / block.src) if media_dir else None
+                if path is not None and path.is_file():
+                    img = Image(source=str(path), size_hint_y=None, fit_mode="contain")
+                    img.bind(texture_size=self._size_image, width=self._size_image)
+                    self._size_image(img)
+                    box.add_widget(img)
+                else:
+                    box.add_widget(CardLabel(text=f"[i]{escape('(missing image: ' + block.src + ')')}[/i]"))
+            else:
+                box.add_widget(Rule())
+        self.scroll_y = 1
+
+    @staticmethod
+    def _size_image(img, *_):
+        tw, th = img.texture_size
+        if tw and th:
+            w = min(img.width or tw, tw * 2)
+            img.height = min(dp(420), th * (w / tw))
+        else:
+            img.height = dp(10)
+
+    def _ref(self, _label, ref):
+        if ref.startswith("sound:"):
+            self._ref_hit = True
+            self.dispatch("on_sound", int(ref.split(":", 1)[1]))
+
+    def on_touch_down(self, touch):
+        if self.collide_point(*touch.pos):
+            touch.ud["fc_card_down"] = True
+        self._ref_hit = False
+        return super().on_touch_down(touch)
+
+    def on_touch_up(self, touch):
+        r = super().on_touch_up(touch)
+        if (touch.ud.get("fc_card_down") and self.collide_point(*touch.pos)
+                and not getattr(self, "_ref_hit", False)
+                and abs(touch.x - touch.ox) < dp(12) and abs(touch.y - touch.oy) < dp(12)
+                and not touch.is_mouse_scrolling):
+            touch.ud["fc_card_down"] = False
+            self.dispatch("on_tap")
+            return True
+        return r
+
+
+class SoundPlayer:
+    """Plays a card's sounds one after another; silent where there is no audio device or codec."""
+
+    def __init__(self):
+        self._queue: list[Path] = []
+        self._current = None
+
+    def play(self, paths: list[Path]) -> None:
+        self.stop()
+        self._queue = [p for p in paths if p.is_file()]
+        self._next()
+
+    def _next(self, *_):
+        if not self._queue:
+            self._current = None
+            return
+        path = self._queue.pop(0)
+        try:
+            snd = SoundLoader.load(str(path))
+        except Exception as e:  # noqa: BLE001 - any audio backend failure means "no sound here"
+            Logger.info(f"Flashcards: cannot play {path.name}: {e}")
+            snd = None
+        if snd is None:
+            self._next()
+            return
+        self._current = snd
+        snd.bind(on_stop=self._next)
+        try:
+            snd.play()
+        except Exception as e:  # noqa: BLE001
+            Logger.info(f"Flashcards: cannot play {path.name}: {e}")
+            self._next()
+
+    def stop(self) -> None:
+        self._queue = []
+        snd, self._current = self._current, None
+        if snd is not None:
+            try:
+                snd.unbind(on_stop=self._next)
+                snd.stop()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+# ---------------------------------------------------------------------------------------- screens
+
+
+class FCScreen(Screen):
+    """Base of every screen: ``enter``/``leave`` hooks, keys, and refresh on outside changes."""
+
+    #: Escape inside a text field on this screen goes back at once (instead of leaving the field).
+    escape_leaves_field = False
+
+    @property
+    def app(self):
+        return App.get_running_app()
+
+    @property
+    def col(self):
+        return App.get_running_app().col
+
+    def enter(self, back: bool = False, **kwargs) -> None:
+        self.refresh()
+
+    def leave(self) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass
+
+    def external_change(self) -> None:
+        self.refresh()
+
+    def on_key(self, key: int, codepoint: str | None, modifiers: set[str]) -> bool:
+        return False
+
+    def on_text(self, text: str) -> bool:
+        return False
+
+    def error(self, e: Exception, title: str = "That did not work") -> None:
+        message(title, str(e))
