@@ -349,6 +349,14 @@ def test_front_side_with_script_in_field_is_dropped():
         ("<![b]x<![ y", "&lt;![b]x&lt;![ y"),
         ("<![if !supportLists]>1.<![endif]> item", "1. item"),
         ("<ins>ins</ins><del>del</del><s>s</s><code>c</code>", "<u>ins</u>delsc"),
+        # Styles that mean bold / italic / underline / sub / sup (pasted from word processors).
+        ('<span style="font-weight:bold; font-style: italic">bi</span> n', "<b><i>bi</i></b> n"),
+        ('<span style="font-weight: 700">a<i>b</span>c</i>', "<b>a<i>b</i></b>c"),
+        ('<div style="text-decoration: underline">u</div>v', "<u>u</u><br>v"),
+        ('H<span style="vertical-align:sub">2</span>O<font style="vertical-align: super">+</font>', "H<sub>2</sub>O<sup>+</sup>"),
+        ('<b style="font-weight:normal;" id="docs-internal-guid-1"><span style="font-weight:700">x</span> y</b>', "<b>x</b> y"),
+        ('<em style="font-weight:bold">x</em>y', "<i><b>x</b></i>y"),
+        ('<span style="color:red; font-size: 700px">plain</span>', "plain"),
     ],
 )
 def test_sanitize(html, expected):
@@ -461,7 +469,8 @@ _FRAGMENTS = st.sampled_from(
         "<a href='x'>", "<!--", "-->", "<![CDATA[", "]]>", "<![", "<![if x]>", "<!", "<?", "</ ", "&amp;", "&lt;", "&gt;", "&nbsp;", "&#60;",
         "&#x3c;", "&", "<", ">", "<b", "</", " ", "  ", "\n", "\t", "[b]", "[/b]", "[color=ff0000]",
         "[sound:a.mp3]", "{{c1::", "}}", "::", "x", "y z", "é", "漢字", "😀", "\"", "'", "=",
-        '<b class="cloze">', "<B>", "<LI>", "<textarea>", "<title>", "<BR>", "<ul/>", "<b/>", "<li/>", "<script/>", "<hr/>",
+        '<b class="cloze">', "<B>", "<LI>", "<textarea>", "<title>", "<BR>", "<span style='font-weight:bold'>", "<div style='font-style:italic'>",
+        "<b style='font-weight:normal'>", "<em style='text-decoration:underline'>", "</em>", "</strong>", "<ul/>", "<b/>", "<li/>", "<script/>", "<hr/>",
     ]
 )
 _HTMLISH = st.lists(st.one_of(_FRAGMENTS, st.text(max_size=5)), max_size=30).map("".join)

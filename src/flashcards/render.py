@@ -30,8 +30,11 @@ colour cloze answers.
 
 Output HTML (:func:`sanitize`) is a small, well-formed subset the UI turns into Kivy markup:
 
-* inline: ``<b>`` (also for ``<strong>``), ``<i>`` (also for ``<em>``), ``<u>``, ``<sub>``, ``<sup>``,
-  always properly nested and closed;
+* inline: ``<b>`` (also for ``<strong>``), ``<i>`` (also for ``<em>``), ``<u>`` (also for ``<ins>``),
+  ``<sub>``, ``<sup>``, always properly nested and closed; a ``style`` attribute on any element counts
+  for these too (``font-weight: bold``/``600``-``900``, ``font-style: italic``, ``text-decoration:
+  underline``, ``vertical-align: sub``/``super``), and ``<b style="font-weight: normal">`` (Google Docs
+  pastes) is not bold;
 * line structure: ``<br>`` (none at the end of the text or of a list item, where a browser shows
   nothing for them); ``<p>``, ``<div>``, headings, table rows and other blocks become one ``<br>``
   between their lines (no leading or trailing break is invented); ``<ul>``/``<ol>``/``<li>`` and
@@ -138,6 +141,26 @@ _BLOCKS = frozenset(
 )
 # Cells are inline-ish: a space keeps "a</td><td>b" from reading as "ab".
 _CELLS = frozenset({"td", "th"})
+# Inline styles that carry meaning in fields pasted from word processors and old Anki editors.
+_STYLE_RULES = (
+    ("b", re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)\b", re.IGNORECASE)),
+    ("i", re.compile(r"font-style\s*:\s*(?:italic|oblique)\b", re.IGNORECASE)),
+    ("u", re.compile(r"text-decoration(?:-line)?\s*:[^;]*\bunderline\b", re.IGNORECASE)),
+    ("sub", re.compile(r"vertical-align\s*:\s*sub\b", re.IGNORECASE)),
+    ("sup", re.compile(r"vertical-align\s*:\s*super\b", re.IGNORECASE)),
+)
+_NORMAL_WEIGHT_RE = re.compile(r"font-weight\s*:\s*(?:normal|lighter|[1-4]00)\b", re.IGNORECASE)
+
+
+def _style_tags(attrs: list[tuple[str, str | None]]) -> tuple[tuple[str, ...], bool]:
+    """The inline tags a ``style`` attribute stands for, and whether it sets a normal font weight."""
+    style = next((v for k, v in attrs if k == "style" and v), None)
+    if style is None:
+        return (), False
+    tags = tuple(name for name, rule in _STYLE_RULES if rule.search(style))
+    return tags, _NORMAL_WEIGHT_RE.search(style) is not None
+
+
 # Deeper nesting than this is ignored (text kept): bounds the work per tag on hostile input.
 _MAX_DEPTH = 64
 
@@ -163,6 +186,10 @@ class _Cleaner(HTMLParser):
         # out, the rest (always inline, always on top) wait for content.
         self.stack: list[str] = []
         self.openers: list[str] = []
+        # For each stack entry: the source tag that closes it and which element pushed it (one
+        # <span style="font-weight:bold;font-style:italic"> pushes two entries).
+        self.keys: list[tuple[str, int]] = []
+        self.elements = 0
         self.emitted = 0
         self.skip: list[str] = []  # open drop-content elements
         self.line_start = True
@@ -226,12 +253,13 @@ class _Cleaner(HTMLParser):
             self.out.append(piece)
         self.line_start = True
 
-    def _push(self, name: str, opener: str) -> bool:
+    def _push(self, name: str, opener: str, key: str | None = None) -> bool:
         """Open an element; beyond :data:`_MAX_DEPTH` nesting it is ignored (its text still shows)."""
         if len(self.stack) >= _MAX_DEPTH:
             return False
         self.stack.append(name)
         self.openers.append(opener)
+        self.keys.append((key or name, self.elements))
         return True
 
     def _close_to(self, index: int) -> None:
@@ -239,6 +267,7 @@ class _Cleaner(HTMLParser):
         while len(self.stack) > index:
             name = self.stack.pop()
             self.openers.pop()
+            self.keys.pop()
             block = name in _LISTS or name == "li"
             if len(self.stack) >= self.emitted:
                 continue  # never opened in the output: nothing to close
@@ -285,10 +314,17 @@ class _Cleaner(HTMLParser):
             if tag in _DROP_CONTENT and not void and len(self.skip) < _MAX_DEPTH:
                 self.skip.append(tag)
             return
+        self.elements += 1
+        styles, normal_weight = _style_tags(attrs)
         inline = _INLINE.get(tag)
         if inline is not None:
-            cloze = inline == "b" and ("class", "cloze") in attrs
-            self._push(inline, '<b class="cloze">' if cloze else f"<{inline}>")
+            if inline == "b" and normal_weight:
+                pass  # Google Docs wraps whole pastes in <b style="font-weight:normal">
+            elif inline == "b" and ("class", "cloze") in attrs:
+                self._push(inline, '<b class="cloze">')
+            else:
+                self._push(inline, f"<{inline}>")
+            self._push_styles(styles, inline, exclude=inline)
         elif tag == "br":
             self.brs += 1 + self.need_break
             self.need_break = False
@@ -305,10 +341,17 @@ class _Cleaner(HTMLParser):
                 self.emitted = len(self.stack)
         elif tag == "li":
             self._li()
-        elif tag in _BLOCKS:
-            self._break()
-        elif tag in _CELLS:
-            self.pending_space = not self.line_start
+        else:
+            if tag in _BLOCKS:
+                self._break()
+            elif tag in _CELLS:
+                self.pending_space = not self.line_start
+            self._push_styles(styles, tag)
+
+    def _push_styles(self, styles: tuple[str, ...], key: str, exclude: str = "") -> None:
+        for name in styles:
+            if name != exclude:
+                self._push(name, f"<{name}>", key)
 
     def _li(self) -> None:
         list_at = max((k for k, t in enumerate(self.stack) if t in _LISTS), default=-1)
@@ -347,10 +390,16 @@ class _Cleaner(HTMLParser):
             if tag in self.skip:
                 del self.skip[self.skip.index(tag) :]
             return
-        name = _INLINE.get(tag, tag)
-        if name in self.stack:
-            self._close_to(len(self.stack) - 1 - self.stack[::-1].index(name))
-        elif tag in _BLOCKS:
+        key = _INLINE.get(tag, tag)
+        for k in range(len(self.keys) - 1, -1, -1):
+            if self.keys[k][0] == key:
+                # Close the element's own entries (and anything opened inside it).
+                element = self.keys[k][1]
+                while k > 0 and self.keys[k - 1][1] == element:
+                    k -= 1
+                self._close_to(k)
+                break
+        if tag in _BLOCKS:
             self._break()
         elif tag in _CELLS:
             self.pending_space = not self.line_start
