@@ -624,11 +624,12 @@ class Collection:
 
     def render(self, card_id: int):
         """The card rendered: ``render.RenderedCard`` with sanitised ``front``/``back`` HTML."""
-        row = self._sql("SELECT n.notetype_id, n.fields, c.ord FROM card c JOIN note n ON n.id = c.note_id "
-                        "WHERE c.id = ?", (card_id,)).fetchone()
+        row = self._sql("SELECT n.notetype_id, n.fields, c.ord, n.tags, c.deck_id FROM card c "
+                        "JOIN note n ON n.id = c.note_id WHERE c.id = ?", (card_id,)).fetchone()
         if row is None:
             raise FlashcardsError(f"no card with id {card_id}")
-        return render.render_card(self.notetype(row[0]), json.loads(row[1]), row[2])
+        return render.render_card(self.notetype(row[0]), json.loads(row[1]), row[2],
+                                  tags=_tags_from_db(row[3]), deck=self.deck_names().get(row[4], ""))
 
     # ------------------------------------------------------------------ browse
 
