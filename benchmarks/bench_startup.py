@@ -41,6 +41,8 @@ from kivy.clock import Clock
 from kivy.uix.label import Label
 
 class Bare(App):
+    def load_kv(self, filename=None):
+        return False  # no kv file (and no source file to look beside when run with -c)
     def build(self):
         return Label(text="hello")
     def on_start(self):
@@ -55,12 +57,9 @@ Bare().run()
 
 CHILD_APP = CHILD_COMMON + r"""
 from pathlib import Path
-from flashcards.collection import Collection
 from flashcards.ui import app as ui
 
 data_dir = Path(sys.argv[1])
-col = Collection.open(data_dir)
-ui.configure_kivy((1280, 800))
 from kivy.clock import Clock
 
 class Bench(ui.FlashcardsApp):
@@ -75,10 +74,8 @@ class Bench(ui.FlashcardsApp):
             print(repr(time.time()), flush=True)
             self.stop()
         Window.bind(on_flip=flipped)
-try:
-    Bench(col).run()
-finally:
-    col.close()
+
+ui.main(data_dir, app_class=Bench)
 """
 
 

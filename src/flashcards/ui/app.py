@@ -30,9 +30,16 @@ from flashcards.timeutil import utc_now  # noqa: E402
 from flashcards.ui import theme  # noqa: E402
 
 UI_DIR = Path(__file__).resolve().parent
-SCREENS = ("decks", "study", "browse", "editor", "import", "settings", "stats")
-KV_FILES = ("widgets.kv", "decks_screen.kv", "study_screen.kv", "browse_screen.kv", "editor_screen.kv",
-            "import_screen.kv", "settings_screen.kv", "stats_screen.kv")
+#: screen name -> (module, class); each module has a .kv file of the same name beside it.
+SCREENS = {
+    "decks": ("decks_screen", "DecksScreen"),
+    "study": ("study_screen", "StudyScreen"),
+    "browse": ("browse_screen", "BrowseScreen"),
+    "editor": ("editor_screen", "EditorScreen"),
+    "import": ("import_screen", "ImportScreen"),
+    "settings": ("settings_screen", "SettingsScreen"),
+    "stats": ("stats_screen", "StatsScreen"),
+}
 POLL_SECONDS = 5.0
 DEFAULT_SIZE = (1280, 800)
 
@@ -43,7 +50,8 @@ def configure_kivy(window_size: tuple[int, int] | None = None) -> None:
     Config.set("kivy", "log_level", Config.get("kivy", "log_level") or "info")
     Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red dots on right click
     Config.set("kivy", "keyboard_mode", "system")
-    if platform not in ("android", "ios"):
+    # A size given from outside (KCFG_GRAPHICS_WIDTH/HEIGHT, e.g. a phone-shaped test window) wins.
+    if platform not in ("android", "ios") and not os.environ.get("KCFG_GRAPHICS_WIDTH"):
         w, h = window_size or DEFAULT_SIZE
         # Screenshots shear when the width is not a multiple of 4 (Kivy bug): keep it aligned.
         w = max(360, int(w) - int(w) % 4)
@@ -84,9 +92,10 @@ class FlashcardsApp(App):
     c_bar = ColorProperty()
     c_on_bar = ColorProperty()
 
-    def __init__(self, col: Collection, **kw):
+    def __init__(self, col: Collection, prefetch: DeckTreePrefetch | None = None, **kw):
         super().__init__(**kw)
         self.col = col
+        self.prefetch = prefetch
         self.apply_theme(col.get_setting("theme") or "light")
         self.font_size = int(col.get_setting("font_size") or 18)
         self._save_size = Clock.create_trigger(self._store_window_size, 1.0)
@@ -125,34 +134,47 @@ class FlashcardsApp(App):
 
     # ------------------------------------------------------------------ building
 
+    def load_kv(self, filename=None):
+        # No "flashcards.kv" by class name: build() loads the screens' .kv files explicitly.
+        return False
+
     def build(self):
         from kivy.core.window import Window
-        from kivy.lang import Builder
         from kivy.uix.screenmanager import NoTransition, ScreenManager
 
         from flashcards.ui import fonts
 
         fonts.register_fonts()
-        for kv in KV_FILES:
-            if str(UI_DIR / kv) not in Builder.files:
-                Builder.load_file(str(UI_DIR / kv))
-        from flashcards.ui.browse_screen import BrowseScreen
-        from flashcards.ui.decks_screen import DecksScreen
-        from flashcards.ui.editor_screen import EditorScreen
-        from flashcards.ui.import_screen import ImportScreen
-        from flashcards.ui.settings_screen import SettingsScreen
-        from flashcards.ui.stats_screen import StatsScreen
-        from flashcards.ui.study_screen import StudyScreen
-
+        self._load_kv("widgets.kv")
         Window.clearcolor = self.c_bg
         sm = ScreenManager(transition=NoTransition())
-        for cls, name in ((DecksScreen, "decks"), (StudyScreen, "study"), (BrowseScreen, "browse"),
-                          (EditorScreen, "editor"), (ImportScreen, "import"), (SettingsScreen, "settings"),
-                          (StatsScreen, "stats")):
-            sm.add_widget(cls(name=name))
+        # Only the first screen is built now; the others (and their .kv) when first shown: start-up
+        # time matters more than the few milliseconds a screen takes to build later.
+        sm.add_widget(self._build_screen("decks"))
         self.history = ["decks"]
         Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput, on_resize=self._on_resize)
         return sm
+
+    @staticmethod
+    def _load_kv(name: str) -> None:
+        from flashcards.ui.widgets import load_kv_once
+
+        load_kv_once(name)
+
+    def _build_screen(self, name: str):
+        import importlib
+
+        module, cls = SCREENS[name]
+        if name != "decks":
+            self._load_kv("widgets_more.kv")  # fields, spinners, card view: not on the first screen
+        self._load_kv(f"{module}.kv")
+        return getattr(importlib.import_module(f"flashcards.ui.{module}"), cls)(name=name)
+
+    def screen(self, name: str):
+        """The screen called ``name``, built on first use."""
+        if not self.root.has_screen(name):
+            self.root.add_widget(self._build_screen(name))
+        return self.root.get_screen(name)
 
     def on_start(self):
         self.root.get_screen("decks").enter()
@@ -166,9 +188,8 @@ class FlashcardsApp(App):
         if self._poll_event is not None:
             self._poll_event.cancel()
         self._store_window_size()
-        study = self.root.get_screen("study") if self.root else None
-        if study is not None:
-            study.sound.stop()
+        if self.root is not None and self.root.has_screen("study"):
+            self.root.get_screen("study").sound.stop()
 
     def on_pause(self):
         # Every answer is already committed; keep the app alive in the background (Android).
@@ -186,7 +207,7 @@ class FlashcardsApp(App):
         """Go to a screen (pushed on the history); ``kwargs`` go to its ``enter``."""
         if self.busy:
             return
-        screen = self.root.get_screen(name)
+        screen = self.screen(name)
         leaving = self.current_screen()
         if leaving is not screen:
             self._unfocus_all()  # a field left focused on a hidden screen would swallow shortcuts
@@ -284,13 +305,41 @@ class FlashcardsApp(App):
             pass
 
 
-def main(data_dir: Path) -> int:
+class DeckTreePrefetch:
+    """Computes the deck list on a worker thread (its own database connection) while Kivy opens
+    its window, so the first screen does not wait for both one after the other."""
+
+    def __init__(self, col: Collection):
+        import threading
+
+        self._rows = None
+        self._thread = threading.Thread(target=self._run, args=(col,), name="deck-tree", daemon=True)
+        self._thread.start()
+
+    def _run(self, col: Collection) -> None:
+        try:
+            self._rows = col.deck_tree(utc_now())
+        except Exception:  # noqa: BLE001 - the screen computes it again and shows any error itself
+            self._rows = None
+        finally:
+            col.db.close()  # this thread's connection only
+
+    def take(self):
+        """The rows (waiting for the thread if needed), once; None when it failed."""
+        self._thread.join()
+        rows, self._rows = self._rows, None
+        return rows
+
+
+def main(data_dir: Path, app_class: type[FlashcardsApp] | None = None) -> int:
     """Open the collection in ``data_dir`` and run the app until the window closes."""
     col = Collection.open(data_dir)
     try:
         size = col.get_setting("window_size")
+        col.rollover_hour  # noqa: B018 - load the settings once, before two threads want them
         configure_kivy(tuple(size) if size else None)
-        FlashcardsApp(col).run()
+        prefetch = DeckTreePrefetch(col)
+        (app_class or FlashcardsApp)(col, prefetch=prefetch).run()
     finally:
         col.close()
     return 0

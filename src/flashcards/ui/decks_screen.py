@@ -58,7 +58,9 @@ class DecksScreen(FCScreen):
 
     def refresh(self, keep_selection: bool = True) -> None:
         keep = self.selected_deck_id() if keep_selection else None
-        self.rows = self.col.deck_tree(self.app.now())
+        prefetch, self.app.prefetch = self.app.prefetch, None
+        rows = prefetch.take() if prefetch is not None else None
+        self.rows = rows if rows is not None else self.col.deck_tree(self.app.now())
         self.empty = not self.rows
         index = -1
         if keep is not None:

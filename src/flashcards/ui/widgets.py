@@ -33,6 +33,18 @@ from flashcards.ui.html_markup import escape, plain_markup, to_blocks
 
 # ---------------------------------------------------------------------------------------- helpers
 
+UI_DIR = Path(__file__).resolve().parent
+
+
+def load_kv_once(name: str) -> None:
+    """Load one of our .kv files (rules apply to widgets created afterwards)."""
+    from kivy.lang import Builder
+
+    path = str(UI_DIR / name)
+    if path not in Builder.files:
+        Builder.load_file(path)
+
+
 
 def fmt_interval(seconds: float) -> str:
     """Anki-style short interval: ``<1m``, ``10m``, ``3h``, ``4d``, ``1.5mo``, ``2.1y``."""
@@ -193,6 +205,10 @@ class Dialog(ModalView):
     with_input = BooleanProperty(False)
     input_text = StringProperty("")
     callback = ObjectProperty(None, allownone=True)
+
+    def __init__(self, **kw):
+        load_kv_once("widgets_more.kv")  # dialogs are not needed to draw the first screen
+        super().__init__(**kw)
 
     def ok(self):
         value = self.ids.field.text if self.with_input else None
