@@ -54,6 +54,16 @@ def screens(phone):
             phone.report["screens"]["study-answer"] = phone.layout_problems()
             phone.report["answer_buttons_dp"] = {k: _dp_box(phone, study.ids[k]) for k in ("again", "hard", "good", "easy")}
             yield from phone.screenshot("study-answer")
+        if name == "browse":
+            browse = app.root.get_screen("browse")
+            if browse.selected_card_id:
+                browse.toggle_suspend()  # the longest label of its bar: "Unsuspend"
+                yield SETTLE
+                phone.report["screens"]["browse-suspended"] = phone.layout_problems()
+                phone.report["browse_suspend_label"] = browse.selection_suspended
+                yield from phone.screenshot("browse-suspended")
+                browse.toggle_suspend()
+                yield SETTLE
         if name == "decks":
             bar = app.root.get_screen("decks").ids.bar
             phone.report["decks_bar_narrow"] = bar.narrow

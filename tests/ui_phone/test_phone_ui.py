@@ -39,7 +39,11 @@ def test_window_is_the_phone(screens_report):
 def test_every_screen_fits_the_phone(screens_report):
     phone, report = screens_report
     screens = report["screens"]
-    expected = {"decks", "study", "study-answer", "browse", "editor", "import", "settings", "stats", "decks-dialog"}
+    expected = {
+        "decks", "study", "study-answer", "browse", "browse-suspended", "editor", "import", "settings", "stats",
+        "decks-dialog",
+    }  # fmt: skip
+    assert report["browse_suspend_label"] is True
     assert expected <= set(screens), sorted(screens)
     problems = {
         name: {kind: items for kind, items in checks.items() if kind not in ("current",) and not kind.startswith("info") and items}
