@@ -168,8 +168,6 @@ def test_restoring_the_oldest_of_ten_backups(col, now):
     assert [r[0] for r in col._sql("SELECT sort_field FROM note")] == ["oldest state"]
 
 
-@pytest.mark.xfail(strict=True, reason="cmd_restore opens the collection first, which refuses a damaged "
-                                       "collection.db, so the one thing backups are for cannot be done from the CLI")
 def test_cli_restore_repairs_a_damaged_collection(data_dir, capsys):
     from flashcards import cli
     from flashcards.collection import Collection
@@ -182,6 +180,9 @@ def test_cli_restore_repairs_a_damaged_collection(data_dir, capsys):
     status = cli.main(["restore", str(path), "--data-dir", str(data_dir)])
     capsys.readouterr()
     assert status == 0
+    # Nothing is thrown away: the damaged file is kept beside the backups.
+    kept = list((data_dir / "backups").glob("unopenable-*.db"))
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"SQLite format 3\x00\xff")
     col = Collection.open(data_dir)
     try:
         assert [r[0] for r in col._sql("SELECT sort_field FROM note")] == ["safe"]

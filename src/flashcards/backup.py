@@ -56,12 +56,8 @@ def daily_backup(col, now: datetime) -> Path | None:
     return path
 
 
-def restore(col, source: str | Path, now: datetime) -> Path:
-    """Replace the collection with a backup (after backing up the current one). Returns that safety copy.
-
-    The source is checked first (a readable SQLite database with our schema); a bad file changes nothing.
-    """
-    source = Path(source)
+def _check_backup(source: Path) -> int:
+    """Refuse anything but a sound flashcards database this app can open; returns its schema version."""
     if not source.is_file():
         raise FlashcardsError(f"{source}: no such backup file")
     try:
@@ -79,6 +75,46 @@ def restore(col, source: str | Path, now: datetime) -> Path:
     if version > dbmod.SCHEMA_VERSION:
         raise FlashcardsError(f"{source}: made by a newer version of flashcards (schema {version}, this app "
                               f"knows {dbmod.SCHEMA_VERSION}); update the app to restore it")
+    return version
+
+
+def restore_unopenable(data_dir: Path, source: str | Path, now: datetime) -> Path:
+    """Restore when the current collection cannot be opened (damaged, or from a newer app).
+
+    Nothing is deleted: the current database files are moved into ``backups/`` as ``unopenable-…``,
+    then the backup is copied in with SQLite's backup API and brought up to date. Returns where the
+    old files went.
+    """
+    source = Path(source)
+    _check_backup(source)
+    now = require_utc(now)
+    data_dir = Path(data_dir)
+    backups = data_dir / "backups"
+    backups.mkdir(parents=True, exist_ok=True)
+    aside = backups / f"unopenable-{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}.db"
+    db_path = data_dir / "collection.db"
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(str(db_path) + suffix)
+        if p.exists():
+            p.rename(Path(str(aside) + suffix))
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(db_path)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    dbmod.open_db(db_path).close()
+    return aside
+
+
+def restore(col, source: str | Path, now: datetime) -> Path:
+    """Replace the collection with a backup (after backing up the current one). Returns that safety copy.
+
+    The source is checked first (a readable SQLite database with our schema); a bad file changes nothing.
+    """
+    source = Path(source)
+    version = _check_backup(source)
     # One more than usual is kept until the next backup: pruning to 10 here could delete the very
     # backup being restored (the oldest of ten) before it is copied.
     safety = make_backup(col, now, keep=KEEP + 1)

@@ -204,10 +204,18 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from flashcards.backup import restore
+    from flashcards.backup import restore, restore_unopenable
+    from flashcards.paths import resolve_data_dir
     from flashcards.timeutil import utc_now
 
-    col = open_collection(args)
+    try:
+        col = open_collection(args)
+    except FlashcardsError as e:
+        # The collection itself is damaged (or from a newer app): restore at file level, keeping it aside.
+        aside = restore_unopenable(resolve_data_dir(args.data_dir), args.file, utc_now())
+        print(f"the collection could not be opened ({e});\nrestored {args.file} "
+              f"(the unopenable collection was moved to {aside})")
+        return 0
     try:
         safety = restore(col, args.file, utc_now())
     finally:
