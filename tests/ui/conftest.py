@@ -29,7 +29,8 @@ configure_kivy((1280, 800))
 
 from kivy.base import EventLoop  # noqa: E402
 
-SCREENS_DIR = Path(os.environ.get("FLASHCARDS_SCREENSHOTS", "/work/screens"))
+# Screenshots for people to look at (git-ignored); FLASHCARDS_SCREENSHOTS puts them elsewhere.
+SCREENS_DIR = Path(os.environ.get("FLASHCARDS_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "screenshots" / "desktop")
 
 
 def pump(frames: int = 2) -> None:

@@ -48,3 +48,52 @@ def test_every_screen_renders(make_app):
     pump(3)
     screenshot("09-stats")
     assert type_char
+
+
+def test_dialogs_dark_theme_import_preview_finished_and_stats_with_data(make_app, tmp_path):
+    from conftest import pump_for, tap
+
+    def setup(col):
+        spanish(col, 3)
+
+    app = make_app(setup)
+    sm = app.root
+    decks = sm.get_screen("decks")
+    decks.add_deck()
+    pump_for(0.4)
+    screenshot("10-add-deck-dialog")
+    press(27)
+    decks.delete_selected()
+    screenshot("11-delete-deck-confirm")
+    press(27)
+    pump_for(0.4)
+    type_char("s")
+    for _ in range(4):
+        press(32, " ", text=" ")
+        type_char("3")
+    study = sm.get_screen("study")
+    while not study.finished:
+        press(32, " ", text=" ")
+        type_char("4")
+    screenshot("12-study-finished")
+    press(27)
+    app.show("stats")
+    screenshot("13-stats-with-reviews")
+    app.go_back()
+    app.set_theme("dark")
+    type_char("s")
+    screenshot("14-dark-decks-or-study")
+    app.go_back()
+    screenshot("15-dark-decks")
+    app.set_theme("light")
+    csv_file = tmp_path / "capitals.csv"
+    csv_file.write_text("#deck:Capitals\nFrance,Paris\nItaly,Rome\n,no front\n", encoding="utf-8")
+    app.show("import")
+    imp = sm.get_screen("import")
+    imp.ids.chooser.path = str(tmp_path)
+    imp.chooser_selected([str(csv_file)])
+    wait_until(lambda: imp.stage == "planned")
+    screenshot("16-import-preview")
+    tap(imp.ids.import_button)
+    wait_until(lambda: imp.stage == "done")
+    screenshot("17-import-done")

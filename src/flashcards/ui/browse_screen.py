@@ -14,12 +14,11 @@ from kivy.clock import Clock, mainthread
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.modalview import ModalView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from flashcards.errors import FlashcardsError
 from flashcards.ui.html_markup import escape, plain_markup
-from flashcards.ui.widgets import FCScreen, confirm, fmt_interval
+from flashcards.ui.widgets import FCModal, FCScreen, confirm, fmt_interval
 
 STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
 STATE_FILTERS = ["Any state", "new", "learning", "review", "due", "suspended", "buried", "leech", "flagged"]
@@ -69,7 +68,7 @@ class CardRowView(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
             screen.select_card(self.card_id)
 
 
-class CardInfoView(ModalView):
+class CardInfoView(FCModal):
     title = StringProperty("")
     body = StringProperty("")
 

@@ -180,7 +180,10 @@ class ImportScreen(FCScreen):
             return
         self.progress = self.progress_max
         self.stage = "done"
-        self.result_text = _esc(result.summary())
+        summary = result.summary()
+        if summary.startswith(result.path):
+            summary = Path(result.path).name + summary[len(result.path):]
+        self.result_text = _esc(summary)
 
     def _failed(self, message: str) -> None:
         self.stage = "error"

@@ -146,6 +146,9 @@ class TopBar(BoxLayout):
         super().__init__(**kw)
         self._trigger = Clock.create_trigger(self._layout_actions, 0)
         self.bind(actions=self._trigger, width=self._trigger)
+        app = App.get_running_app()
+        if app is not None:
+            app.bind(theme_name=self._trigger)  # the buttons take the bar's colours when made
         Clock.schedule_once(lambda dt: self._trigger(), 0)
 
     def _layout_actions(self, *_):
@@ -219,7 +222,23 @@ class FastRecycleBoxLayout(RecycleBoxLayout):
 # ---------------------------------------------------------------------------------------- dialogs
 
 
-class Dialog(ModalView):
+class FCModal(ModalView):
+    """A modal view that says when it is on its way out (the fade-out still shows it)."""
+
+    closing = BooleanProperty(False)
+
+    def on_pre_open(self):
+        self.closing = False
+
+    def on_pre_dismiss(self):
+        self.closing = True
+        # A field of the dialog keeping the focus would swallow every shortcut afterwards.
+        for w in self.walk(restrict=True):
+            if getattr(w, "focus", False):
+                w.focus = False
+
+
+class Dialog(FCModal):
     title = StringProperty("")
     message = StringProperty("")
     ok_text = StringProperty("OK")
@@ -269,7 +288,7 @@ def open_modal() -> ModalView | None:
     from kivy.core.window import Window
 
     for w in reversed(Window.children):
-        if isinstance(w, ModalView):
+        if isinstance(w, ModalView) and not getattr(w, "closing", False):
             return w
     return None
 
