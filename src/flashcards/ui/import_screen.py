@@ -38,7 +38,8 @@ class ImportScreen(FCScreen):
         self._plan = None
         self._draft = None
         self._pending = None
-        self._progress_trigger = Clock.create_trigger(self._show_progress, 0)
+        # At most ten progress redraws a second: each one re-renders the label and the bar.
+        self._progress_trigger = Clock.create_trigger(self._show_progress, 0.1)
 
     def enter(self, back: bool = False, path: str | None = None, **kwargs) -> None:
         chooser = self.ids.chooser
