@@ -19,10 +19,13 @@ PHONES = {
 }
 
 
-def run_phone(scenario: str, phone: str, tmp_path: Path, data_dir: Path | None = None, timeout: float = 120) -> dict:
+def run_phone(scenario: str, phone: str, tmp_path: Path, data_dir: Path | None = None, timeout: float = 240) -> dict:
     """Run ``scenarios.<scenario>`` on ``phone``; returns the report (screenshots in ``report['out']``)."""
     width, height, density = PHONES[phone]
     tmp_path.mkdir(parents=True, exist_ok=True)
+    home = tmp_path / "home"  # the desktop import screen lists the home folder: give it something to show
+    (home / "Decks").mkdir(parents=True, exist_ok=True)
+    (home / "spanish.csv").write_text("front,back\nser,to be\n", encoding="utf-8")
     out = SHOTS / f"{scenario}-{phone}"
     if out.exists():
         for old in out.glob("*.png"):

@@ -143,6 +143,7 @@ class Phone:
 
         self.window.bind(on_flip=capture)
         while not done:
+            self.window.canvas.ask_update()  # Kivy draws (and flips) only when something changed
             yield 0
         self.report["shots"].append(Path(done[0]).name)
 
@@ -344,7 +345,7 @@ def _run():
     return time.monotonic() - started
 
 
-WATCHDOG_S = float(os.environ.get("PHONE_WATCHDOG_S", "60"))
+WATCHDOG_S = float(os.environ.get("PHONE_WATCHDOG_S", "150"))  # frames take seconds on a loaded machine
 
 if __name__ == "__main__":
     _run()

@@ -44,6 +44,11 @@ def screens(phone):
                   "settings": {"deck_id": deck.id}}.get(name, {})  # fmt: skip
         app.show(name, **kwargs)
         yield SETTLE
+        # Kivy's file chooser lists folders in the background behind a progress overlay: wait for it.
+        for _ in range(100):
+            if not any(type(w).__name__ == "FileChooserProgress" for w in phone.walk()):
+                break
+            yield 0.1
         phone.report["screens"][name] = phone.layout_problems()
         phone.report["screens"][name]["current"] = app.root.current
         yield from phone.screenshot(name)
@@ -91,10 +96,15 @@ def _no_modal() -> bool:
     return open_modal() is None
 
 
-def _after_guard(*buttons, limit=15.0):
-    """Wait (letting the app run) until the answer guard of ``buttons`` is over, in real time."""
-    deadline = time.time() + limit
-    while time.time() < deadline and any(time.time() <= b.guard_until + 0.05 for b in buttons):
+def _after_guard(*buttons, limit=30.0):
+    """Wait (letting the app run) until the answer guard of ``buttons`` is over.
+
+    The guard is a deadline on Kivy's clock (``Clock.get_time()``, the current frame's time).
+    """
+    from kivy.clock import Clock
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and any(Clock.get_time() <= b.guard_until + 0.05 for b in buttons):
         yield 0.05
 
 
