@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,16 +21,14 @@ PHONES = {
 
 
 def run_phone(scenario: str, phone: str, tmp_path: Path, data_dir: Path | None = None, timeout: float = 240) -> dict:
-    """Run ``scenarios.<scenario>`` on ``phone``; returns the report (screenshots in ``report['out']``)."""
+    """Run ``scenarios.<scenario>`` on ``phone``; returns the report (screenshots in ``report['out']``,
+    copied to ``screenshots/phone/<scenario>-<phone>/``)."""
     width, height, density = PHONES[phone]
     tmp_path.mkdir(parents=True, exist_ok=True)
     home = tmp_path / "home"  # the desktop import screen lists the home folder: give it something to show
     (home / "Decks").mkdir(parents=True, exist_ok=True)
     (home / "spanish.csv").write_text("front,back\nser,to be\n", encoding="utf-8")
-    out = SHOTS / f"{scenario}-{phone}"
-    if out.exists():
-        for old in out.glob("*.png"):
-            old.unlink()
+    out = tmp_path / "out"  # this run's own folder: runs in parallel (other people's) must not mix
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIVY", "KCFG", "PYTEST"))}
     env.update(
         KIVY_NO_ARGS="1", KIVY_NO_CONSOLELOG="1", KIVY_NO_FILELOG="1", KIVY_USE_DEFAULTCONFIG="1",
@@ -46,7 +45,12 @@ def run_phone(scenario: str, phone: str, tmp_path: Path, data_dir: Path | None =
     if not report_file.exists():
         raise AssertionError(f"no report (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
     report = json.loads(report_file.read_text(encoding="utf-8"))
+    # A copy for people to look at, replacing the previous run's.
+    keep = SHOTS / f"{scenario}-{phone}"
+    shutil.rmtree(keep, ignore_errors=True)
+    shutil.copytree(out, keep, dirs_exist_ok=True)
     report["out"] = str(out)
+    report["kept"] = str(keep)
     report["stderr"] = proc.stderr[-4000:]
     if report.get("error"):
         raise AssertionError(f"scenario {scenario} on {phone} failed:\n{report['error']}\n{proc.stderr[-3000:]}")
