@@ -61,6 +61,29 @@ def rating_for(state: int, rng: random.Random) -> int:
     return 1 if x < 0.10 else 2 if x < 0.15 else 3 if x < 0.90 else 4
 
 
+def raw_commit_rate(folder: Path, n: int = 2000) -> float:
+    """The physical limit now, on this disk: plain sqlite3, WAL + synchronous=FULL, one insert plus one
+    update per committed transaction on a 100,000-row table (PROTOCOL.md's reference measurement)."""
+    import sqlite3
+
+    path = folder / "raw.db"
+    c = sqlite3.connect(path, isolation_level=None)
+    c.execute("PRAGMA journal_mode=wal")
+    c.execute("PRAGMA synchronous=FULL")
+    c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+    c.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, v INTEGER)")
+    c.executemany("INSERT INTO t VALUES (?, 0)", ((i,) for i in range(100_000)))
+    t0 = time.perf_counter()
+    for i in range(n):
+        c.execute("BEGIN IMMEDIATE")
+        c.execute("INSERT INTO r (v) VALUES (?)", (i,))
+        c.execute("UPDATE t SET v = v + 1 WHERE id = ?", (i * 37 % 100_000,))
+        c.execute("COMMIT")
+    rate = n / (time.perf_counter() - t0)
+    c.close()
+    return rate
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", type=int)
@@ -175,6 +198,8 @@ def main() -> None:
         out["peak_rss_mb"] = round(rss_mb(), 1)
         out["db_file_bytes"] = sum(p.stat().st_size for p in data_dir.glob("collection.db*"))
         out["durability"] = "wal+synchronous=FULL"
+        # Reference for this run: absolute times drift with the machine's load; compare ratios.
+        out["raw_sqlite_commits_per_s"] = round(raw_commit_rate(tmp))
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
