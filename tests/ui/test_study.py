@@ -189,3 +189,26 @@ def test_mixed_scripts_long_fields_and_literal_markup(make_app):
     assert "&bl;b&br;not bold&bl;/b&br;" in joined
     assert "[font=FCCJK]" in joined and "[font=FCHangul]" in joined and "[font=FCSymbols]" in joined
     pump()
+
+
+def test_a_double_tap_delivered_late_still_answers_once(make_app):
+    """Both taps of a double tap were made before the next card appeared; a slow frame delivers the
+    second one after the guard's time on the clock: it is still ignored (the touch is older)."""
+    from kivy.tests import UnitTestTouch
+
+    app = make_app(spanish)
+    study = start_study_by_keyboard(app)
+    press(SPACE, " ", text=" ")
+    pump_for(GUARD_SECONDS + 0.05)
+    pump(3)
+    spot = study.ids.good.to_window(*study.ids.good.center)
+    first, second = UnitTestTouch(*spot), UnitTestTouch(*spot)  # the finger, twice in quick succession
+    first.touch_down()
+    first.touch_up()
+    pump_for(0.1)
+    assert reviews_on_disk(app) == 1 and not study.revealed
+    pump_for(GUARD_SECONDS + 0.1)  # the frame that delivers the second tap comes late
+    second.touch_down()
+    second.touch_up()
+    pump(3)
+    assert not study.revealed and reviews_on_disk(app) == 1

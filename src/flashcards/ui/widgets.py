@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -110,8 +111,15 @@ class FCButton(ButtonBehavior, Label):
     #: Ignore presses until this Clock time (the answer guard sets it).
     guard_until = NumericProperty(0)
 
+    def on_guard_until(self, _inst, value):
+        # The same deadline in wall-clock time, to compare with when a touch began: a frame that
+        # is slow to draw must not let through a touch the finger made before the deadline.
+        self._guard_wall = value + (time.time() - Clock.time())
+
     def on_touch_down(self, touch):
-        if self.collide_point(*touch.pos) and Clock.get_time() < self.guard_until:
+        if self.collide_point(*touch.pos) and (
+                Clock.get_time() < self.guard_until
+                or getattr(touch, "time_start", 0) < getattr(self, "_guard_wall", 0)):
             return True  # swallowed: too soon after the screen changed under the finger
         return super().on_touch_down(touch)
 
