@@ -163,12 +163,17 @@ def _fields_for(nt: DraftNotetype, fields: list[str]) -> list[str] | None:
     return (list(fields) + [""] * n)[:n]
 
 
+def _is_empty(field: str) -> bool:
+    # Most fields start with a letter or digit: certainly not empty, no regex needed.
+    return not field[:1].isalnum() and render.field_is_empty(field)
+
+
 def _card_ordinals(nt: DraftNotetype, fields: list[str], memo: dict) -> list[int]:
     """Cards a note has. For a standard note type that depends only on which fields are empty, so
     imports (thousands of notes of a few types) render each emptiness pattern's templates once."""
     if nt.is_cloze:
         return render.card_ordinals(nt, fields)
-    empty = tuple(render.field_is_empty(f) for f in fields)
+    empty = tuple(_is_empty(f) for f in fields)
     key = (id(nt), empty)
     ords = memo.get(key)
     if ords is None:
@@ -184,7 +189,8 @@ def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
     skipped: list[tuple[object, str]] = list(draft.skipped)
     guids = [n.guid for n in draft.notes]
     existing: dict[str, tuple] = {}
-    for i in range(0, len(guids), 500):
+    has_notes = col._sql("SELECT EXISTS (SELECT 1 FROM note)").fetchone()[0]
+    for i in range(0, len(guids) if has_notes else 0, 500):
         chunk = guids[i:i + 500]
         for row in col._sql(
                 "SELECT n.guid, n.id, t.name, n.fields, n.tags, n.source, "
@@ -216,7 +222,8 @@ def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
             for c in note.cards or []:
                 c.deck = None
         for f in note.fields:
-            if len(f.encode("utf-8")) > MAX_FIELD_BYTES:
+            # A character is at most 4 bytes in UTF-8: only long fields need encoding to be measured.
+            if len(f) * 4 > MAX_FIELD_BYTES and len(f.encode("utf-8")) > MAX_FIELD_BYTES:
                 raise ImportFailed(draft.path, f"note {note.guid} has a field over 1 MB; the file was refused",
                                    where)
         fields = _fields_for(nt, note.fields)
@@ -230,7 +237,7 @@ def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
             items.append(NotePlan("skip", note, reason="duplicate in file"))
             continue
         seen.add(note.guid)
-        if render.field_is_empty(fields[0]):
+        if _is_empty(fields[0]):
             skipped.append((where, f"empty first field ({nt.fields[0]})"))
             items.append(NotePlan("skip", note, reason="empty first field"))
             continue
@@ -412,7 +419,9 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
                 position = base + max(file_positions) + 1
             note_rows, card_rows, review_rows = [], [], []
             sched_cards: list[tuple[int, DraftCard, int]] = []  # (card id, draft card, deck id)
-            for done, it in enumerate(items, 1):
+            for done, it in enumerate(items):
+                if progress and done % 2000 == 0:
+                    progress(done, total)
                 note = it.note
                 ntid = notetype_id(note.notetype)
                 if it.action == "new":
@@ -421,7 +430,15 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
                     note_rows.append((nid, note.guid, ntid, _dump_fields(note.fields),
                                       _tags_to_db(note.tags), note.source or "",
                                       sort_text(note.fields[0]), now_ms, now_ms))
-                    by_ord = {c.ord: c for c in (note.cards or [])}
+                    if not note.cards:  # the common case: content only, every card new
+                        did = deck_id(note.deck)
+                        for o in it.ords:
+                            card_rows.append((next_card, nid, o, did, position, 0, 0))
+                            next_card += 1
+                            position += 1
+                        result.new += 1
+                        continue
+                    by_ord = {c.ord: c for c in note.cards}
                     for o in sorted(set(it.ords) | set(by_ord)):
                         dc = by_ord.get(o)
                         did = deck_id(dc.deck if dc is not None and dc.deck else note.deck)
@@ -464,8 +481,8 @@ def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) 
                         position += 1
                         if dc is not None and (dc.reviews or dc.state != CardState.NEW or dc.buried):
                             sched_cards.append((cid, dc, did))
-                if progress and (done % 2000 == 0 or done == total):
-                    progress(done, total)
+            if progress:
+                progress(total, total)
             conn.executemany(
                 "INSERT INTO note (id, guid, notetype_id, fields, tags, source, sort_field, created_ms, modified_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", note_rows)
@@ -502,7 +519,13 @@ def _check_plan_still_holds(conn, path: str, items: list[NotePlan]) -> None:
                                          "imported or deleted meanwhile); nothing was imported: import it again")
 
 
-_dump_fields = json.JSONEncoder(ensure_ascii=False).encode
+_encode_str = json.encoder.encode_basestring  # the C encoder: what json.dumps(ensure_ascii=False) uses
+
+
+def _dump_fields(fields: list[str]) -> str:
+    """``json.dumps(fields, ensure_ascii=False)``, without the encoder's per-call overhead."""
+    return "[" + ", ".join(map(_encode_str, fields)) + "]"
+
 
 _STATE_FOR_KIND = {ReviewKind.LEARN: 1, ReviewKind.REVIEW: 2, ReviewKind.RELEARN: 3, ReviewKind.FILTERED: 2,
                    ReviewKind.MANUAL: 2, ReviewKind.RESCHEDULED: 2}
