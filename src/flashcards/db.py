@@ -13,6 +13,7 @@ plain functions (not files found by globbing) because the phone build ships only
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from peewee import DatabaseError, SqliteDatabase
@@ -20,6 +21,8 @@ from peewee import DatabaseError, SqliteDatabase
 from flashcards.errors import FlashcardsError, SchemaTooNew
 
 db = SqliteDatabase(None, lock_type="IMMEDIATE")
+# peewee logs every query at DEBUG; Kivy's root logger would print them all to the user's terminal.
+logging.getLogger("peewee").setLevel(logging.INFO)
 
 PRAGMAS = {
     "journal_mode": "wal",
