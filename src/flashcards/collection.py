@@ -154,12 +154,10 @@ def normalize_deck_name(name: str) -> str:
 
 
 def _tags_to_db(tags: Iterable[str]) -> str:
-    seen: list[str] = []
-    for t in tags:
-        t = str(t).strip().replace(" ", "_")
-        if t and t not in seen:
-            seen.append(t)
-    return " " + " ".join(seen) + " " if seen else " "
+    """Tags as stored: ``" a b "`` (space-separated, padded for LIKE '% tag %'), de-duplicated."""
+    cleaned = dict.fromkeys(str(t).strip().replace(" ", "_") for t in tags)
+    cleaned.pop("", None)
+    return " " + " ".join(cleaned) + " " if cleaned else " "
 
 
 def _tags_from_db(s: str) -> list[str]:

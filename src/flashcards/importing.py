@@ -15,11 +15,13 @@ overwritten: the file's state only becomes the card's baseline when the file is 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib
 import json
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,8 +183,26 @@ def _card_ordinals(nt: DraftNotetype, fields: list[str], memo: dict) -> list[int
     return ords
 
 
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector: a big import allocates hundreds of thousands of small
+    objects that are all alive, and each automatic collection would walk every one of them again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
     """Compare a draft with the collection; nothing is written. ``deck`` puts every note there."""
+    with _gc_paused():
+        return _plan(col, draft, deck)
+
+
+def _plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
     if deck is not None:
         deck = normalize_deck_name(deck)
     items: list[NotePlan] = []
@@ -362,6 +382,11 @@ def _rename_refs(html: str, renames: dict[str, str]) -> str:
 
 def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) -> ImportResult:
     """Write a plan in one transaction (media first). Returns what was done."""
+    with _gc_paused():
+        return _apply(col, plan_, progress)
+
+
+def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) -> ImportResult:
     draft = plan_.draft
     result = ImportResult(path=draft.path, skipped=list(plan_.skipped), warnings=list(draft.warnings))
     items = [i for i in plan_.items if i.action != "skip"]
