@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
-from conftest import press, pump, pump_for, tap, type_char
+from conftest import press, pump, pump_for, tap, type_char, wait_until
 from seed import WORDS, mixed_scripts, spanish
 
 from flashcards.ui import study_screen
@@ -60,10 +61,10 @@ def test_study_five_cards_by_touch(make_app):
     study = app.root.get_screen("study")
     assert decks.selected_row().name == "Spanish"
     for _ in range(5):
-        pump_for(GUARD_SECONDS + 0.05)
+        wait_until(study.ids.show_button.guard_over)
         tap(study.ids.show_button)
         assert study.revealed
-        pump_for(GUARD_SECONDS + 0.05)
+        wait_until(study.ids.good.guard_over)
         tap(study.ids.good)
         assert not study.revealed
     assert reviews_on_disk(app) == 5
@@ -79,7 +80,7 @@ def test_tap_card_reveals_and_the_answer_guard_stops_double_taps(make_app, monke
     assert study.revealed
     tap(study.ids.again)  # too soon after the answer appeared: ignored
     assert reviews_on_disk(app) == 0 and study.revealed
-    pump_for(2.05)
+    wait_until(study.ids.good.guard_over)
     tap(study.ids.good)
     tap(study.ids.good)  # the second tap of a double tap lands on "Show answer": ignored too
     assert reviews_on_disk(app) == 1
@@ -199,8 +200,7 @@ def test_a_double_tap_delivered_late_still_answers_once(make_app):
     app = make_app(spanish)
     study = start_study_by_keyboard(app)
     press(SPACE, " ", text=" ")
-    pump_for(GUARD_SECONDS + 0.05)
-    pump(3)
+    wait_until(study.ids.good.guard_over)
     spot = study.ids.good.to_window(*study.ids.good.center)
     first, second = UnitTestTouch(*spot), UnitTestTouch(*spot)  # the finger, twice in quick succession
     first.touch_down()
@@ -212,3 +212,38 @@ def test_a_double_tap_delivered_late_still_answers_once(make_app):
     second.touch_up()
     pump(3)
     assert not study.revealed and reviews_on_disk(app) == 1
+
+
+def test_the_guard_counts_from_the_frame_that_shows_the_buttons(make_app):
+    """On a slow machine the frame that draws the answer buttons can take longer than the guard:
+    a tap in the first frame after they appear is still ignored, and one after the guard answers."""
+    from kivy.core.window import Window
+    from kivy.tests import UnitTestTouch
+
+    app = make_app(spanish)
+    study = start_study_by_keyboard(app)
+    wait_until(study.ids.show_button.guard_over)
+    slow = []
+
+    def slow_draw(*_):
+        if study.revealed and not slow:
+            slow.append(True)
+            time.sleep(GUARD_SECONDS + 0.2)  # the frame showing the buttons takes longer than the guard
+
+    Window.bind(on_draw=slow_draw)
+    try:
+        study.reveal()
+        assert study.ids.good.guard_until == float("inf")  # no tap gets through before the frame is drawn
+        pump(1)  # the slow frame: drawn and flipped
+        assert slow and study.ids.good.guard_until < float("inf")
+    finally:
+        Window.unbind(on_draw=slow_draw)
+    spot = study.ids.good.to_window(*study.ids.good.center)
+    t = UnitTestTouch(*spot)  # the first frame after the buttons appeared
+    t.touch_down()
+    t.touch_up()
+    pump(2)
+    assert study.revealed and reviews_on_disk(app) == 0
+    wait_until(study.ids.good.guard_over)
+    tap(study.ids.good)
+    assert reviews_on_disk(app) == 1 and not study.revealed

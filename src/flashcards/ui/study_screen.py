@@ -15,7 +15,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 
 from flashcards.errors import FlashcardsError
 from flashcards.ui.theme import FLAG_COLORS, FLAG_NAMES
-from flashcards.ui.widgets import FCScreen, Menu, SoundPlayer, fmt_interval, fmt_when
+from flashcards.ui.widgets import FCScreen, Menu, SoundPlayer, fmt_interval, fmt_when, guard_until_drawn
 
 #: Taps on the answer buttons are ignored this long after the answer is shown (and on "Show
 #: answer" this long after an answer), so a double tap or a finger still moving answers once.
@@ -120,8 +120,8 @@ class StudyScreen(FCScreen):
         self._update_counts()
         self._show_side()
         self._shown_at = time.monotonic()
-        # A second tap of a double tap must not reveal the next card.
-        self.ids.show_button.guard_until = Clock.get_time() + GUARD_SECONDS
+        # A second tap of a double tap must not reveal the next card: counted from when it is drawn.
+        guard_until_drawn([self.ids.show_button], GUARD_SECONDS)
         self.play_sounds()
 
     def _show_side(self) -> None:
@@ -143,9 +143,8 @@ class StudyScreen(FCScreen):
         self._show_side()
         ivl = self.session.intervals(self.card.card_id, self.app.now())
         self.intervals = [fmt_interval(ivl[k]) for k in (1, 2, 3, 4)]
-        guard = Clock.get_time() + GUARD_SECONDS
-        for k in ("again", "hard", "good", "easy"):
-            self.ids[k].guard_until = guard
+        # Counted from the first frame that shows the buttons, not from now (a frame can be slow).
+        guard_until_drawn([self.ids[k] for k in ("again", "hard", "good", "easy")], GUARD_SECONDS)
         self.play_sounds()
 
     def answer(self, rating: int) -> None:

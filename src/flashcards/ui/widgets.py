@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 import time
 from datetime import datetime
 from pathlib import Path
@@ -122,6 +123,35 @@ class FCButton(ButtonBehavior, Label):
                 or getattr(touch, "time_start", 0) < getattr(self, "_guard_wall", 0)):
             return True  # swallowed: too soon after the screen changed under the finger
         return super().on_touch_down(touch)
+
+    def guard_over(self) -> bool:
+        """True once a touch made now would get through the guard (tests wait on this)."""
+        return Clock.get_time() >= self.guard_until and time.time() >= getattr(self, "_guard_wall", 0)
+
+
+def guard_until_drawn(buttons, seconds: float) -> None:
+    """Make ``buttons`` ignore taps until ``seconds`` after the next frame is on the screen.
+
+    The guard must count from when the finger can see the buttons, not from the call that shows
+    them: on a slow phone drawing that frame can take longer than the guard itself, and a tap
+    in the first frame after the buttons appear would then get through. So the buttons refuse
+    every tap until the frame has been flipped to the screen, and the clock starts there.
+    """
+    from kivy.core.window import Window
+
+    buttons = list(buttons)
+    for b in buttons:
+        b.guard_until = math.inf
+
+    def flipped(*_):
+        Window.unbind(on_flip=flipped)
+        until = Clock.time() + seconds
+        for b in buttons:
+            if b.guard_until == math.inf:  # not re-armed since (a later call has its own deadline)
+                b.guard_until = until
+
+    Window.bind(on_flip=flipped)
+    Window.canvas.ask_update()  # a frame is drawn even if nothing else asked for one
 
 
 class IconButton(FCButton):
