@@ -76,11 +76,15 @@ class _Gathered:
 
 
 def _done_today(col, deck_ids: list[int], day_start_ms: int) -> tuple[dict, dict]:
-    """New cards introduced and review cards answered today, per deck, from the review log."""
+    """New cards introduced and review cards answered today, per deck, from the review log.
+
+    Counting rows (not distinct cards) is exact for new cards — only a card's first answer has
+    state_before NEW — and is Anki's own measure for reviews ("reviews done today").
+    """
     new, rev = {}, {}
     marks = ",".join("?" * len(deck_ids))
     for did, state_before, n in col._sql(
-            f"SELECT deck_id, state_before, COUNT(DISTINCT card_id) FROM review WHERE id >= ? "
+            f"SELECT deck_id, state_before, COUNT(*) FROM review WHERE id >= ? "
             f"AND deck_id IN ({marks}) AND kind IN (0, 1, 2, 3) AND rating > 0 "
             f"AND state_before IN (0, 2) GROUP BY deck_id, state_before",
             [day_start_ms << 20, *deck_ids]):
