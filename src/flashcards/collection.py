@@ -131,10 +131,14 @@ def media_references(field_html: str) -> set[str]:
 
 
 _TAG_RE = re.compile(r"<[^>]*>")
+_CLOZE_RE = re.compile(r"\{\{c\d+(?:,\d+)*::(.*?)(?:::[^{}]*)?\}\}", re.DOTALL)
 
 
 def sort_text(field_html: str) -> str:
-    """The plain text a note is listed and searched by: its first field without tags (fast path)."""
+    """The plain text a note is listed and searched by: its first field without tags, clozes shown as
+    their answers (``{{c1::Paris::city}}`` -> ``Paris``)."""
+    if "{{c" in field_html:
+        field_html = _CLOZE_RE.sub(r"\1", field_html)
     if "<" not in field_html and "&" not in field_html:
         return field_html.strip()[:500]
     return html.unescape(_TAG_RE.sub(" ", field_html)).strip()[:500]
