@@ -2,15 +2,80 @@
 
 from __future__ import annotations
 
+from kivy.app import App
+from kivy.graphics import Color, Rectangle
+from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
+from kivy.uix.widget import Widget
 
 from flashcards.errors import FlashcardsError
 from flashcards.ui.widgets import FCScreen, confirm, prompt
 
 KEY_UP, KEY_DOWN, KEY_ENTER, KEY_NUMPAD_ENTER, KEY_HOME, KEY_END = 273, 274, 13, 271, 278, 279
+
+
+#: (text, bold, size in px) -> texture of a count, rendered in white and tinted when drawn.
+_COUNT_TEXTURES: dict = {}
+
+
+def count_texture(text: str, bold: bool):
+    """The texture of one count as the deck list draws it (rendered once per distinct number)."""
+    size = sp(16)
+    key = (text, bold, size)
+    tex = _COUNT_TEXTURES.get(key)
+    if tex is None:
+        from kivy.core.text import Label as CoreLabel
+
+        label = CoreLabel(text=text, font_size=size, bold=bold, font_name="FCSans")
+        label.refresh()
+        tex = _COUNT_TEXTURES[key] = label.texture
+    return tex
+
+
+class DeckCounts(Widget):
+    """A deck row's new / learning / due numbers in three 56 dp columns.
+
+    Drawn from shared textures instead of three Labels per row: the same few numbers repeat down
+    the list, and each Label cost a text render, a canvas and a dozen bindings on the first frame.
+    """
+
+    new = NumericProperty(0)
+    learning = NumericProperty(0)
+    review = NumericProperty(0)
+
+    def __init__(self, **kw):
+        self._cells = []
+        super().__init__(**kw)
+        with self.canvas:
+            for _ in range(3):
+                self._cells.append((Color(), Rectangle()))
+        self.bind(pos=self._redraw, size=self._redraw, new=self._redraw, learning=self._redraw,
+                  review=self._redraw)
+        app = App.get_running_app()
+        if app is not None:
+            for name in ("c_new", "c_learn", "c_review", "c_muted"):  # a theme switch
+                app.fbind(name, self._redraw)
+        self._redraw()
+
+    def _redraw(self, *_):
+        if not self._cells:
+            return
+        app = App.get_running_app()
+        colors = (app.c_new, app.c_learn, app.c_review) if app else ([0, 0, 0, 1],) * 3
+        muted = app.c_muted if app else [0.5, 0.5, 0.5, 1]
+        step = dp(56) + dp(4)
+        for i, (value, (color, rect)) in enumerate(zip((self.new, self.learning, self.review), self._cells, strict=True)):
+            value = int(value)
+            tex = count_texture(str(value), bool(value))
+            color.rgba = colors[i] if value else muted
+            w, h = tex.size
+            rect.texture = tex
+            rect.size = (w, h)
+            # y + height / 2, not center_y: that alias may not be updated yet when size fires.
+            rect.pos = (int(self.x + i * step + (dp(56) - w) / 2), int(self.y + (self.height - h) / 2))
 
 
 class DeckRowView(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):

@@ -99,8 +99,17 @@ class FCLabel(Label):
     plain = StringProperty("")
 
     def on_plain(self, _inst, value):
-        self.markup = True
-        self.text = plain_markup(value)
+        from flashcards.ui import fonts
+
+        # Text the default font draws alone needs no markup: a plain label lays out and renders
+        # faster (the first screen is mostly such labels), and shows "[b]" literally by itself.
+        runs = fonts.runs(value)
+        if all(fam == fonts.DEFAULT for fam, _ in runs):
+            self.markup = False
+            self.text = value
+        else:
+            self.markup = True
+            self.text = plain_markup(value)
 
 
 class FCButton(ButtonBehavior, Label):
