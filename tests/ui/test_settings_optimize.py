@@ -73,6 +73,7 @@ def studied_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("studied") / "data"
     with Collection.open(path) as c:
         _study(c)
+        c.add_deck("Other")
     return path
 
 
@@ -134,6 +135,42 @@ def test_optimize_shows_old_and_new_then_apply_stores_them(studied_app, monkeypa
     assert stored == list(plan.fit.parameters)
     assert settings.params_text.startswith("Fitted: ") and f"{stored[0]:.3g}" in settings.params_text
     assert settings.plan is None and settings.ids.opt_result.children == []
+
+
+def test_the_window_keeps_drawing_while_fitting_and_a_late_result_for_another_deck_is_dropped(
+        studied_app, monkeypatch):
+    import threading
+
+    app, settings, did = studied_app
+    monkeypatch.setattr(optimizer, "MIN_TRAINING_ITEMS", 300)
+    gate = threading.Event()
+    real = optimizer.plan_optimization
+    calls = []
+
+    def slow_plan(col, deck):  # the real fit, held back until the test has looked at the screen
+        calls.append(deck)
+        gate.wait(30)
+        return real(col, deck)
+
+    monkeypatch.setattr(optimizer, "plan_optimization", slow_plan)
+    tap_in_view(settings, settings.ids.optimize_button)
+    try:
+        assert calls == ["Syn"] and settings.opt_busy and settings.ids.optimize_button.disabled
+        spinner = settings.ids.opt_busy
+        assert spinner.active and spinner.width > 0
+        angle = spinner.angle
+        pump(5)  # frames keep coming while the worker waits: the Kivy thread is not blocked
+        assert spinner.angle != angle
+        tap(settings.ids.optimize_button)  # disabled while busy: no second fit
+        assert calls == ["Syn"]
+        settings.ids.deck.text = "Other"  # the user picks another deck meanwhile
+        pump(2)
+        assert settings.deck_id == app.col.deck_id("Other") and not settings.opt_busy
+    finally:
+        gate.set()
+    wait_until(lambda: not any(t.name == "settings-fsrs" for t in threading.enumerate()), timeout=60)
+    pump(5)
+    assert settings.plan is None and settings.opt_text == ""  # the fit of "Syn" is not shown for "Other"
 
 
 def test_cancel_keeps_the_parameters(studied_app, monkeypatch):

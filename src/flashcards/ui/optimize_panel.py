@@ -156,7 +156,7 @@ class RetentionChart(Widget):
             # left axis: minutes per day
             for i in range(0, 5):
                 v = m_hi * i / 4
-                _text(f"{v:.0f}" if m_hi >= 8 else f"{v:.1f}", x0 - dp(6), y0 + h * i / 4 - dp(7), app.c_accent,
+                _text(f"{v:.0f}" if m_hi >= 8 else f"{v:.1f}" if m_hi >= 2 else f"{v:.2f}", x0 - dp(6), y0 + h * i / 4 - dp(7), app.c_accent,
                       anchor="right")
             _text("min/day", x0, y0 + h + dp(4), app.c_accent, anchor="right")
             # right axis: memorised

@@ -344,7 +344,7 @@ def _params_summary(parameters) -> str:
 def plan_summary(plan) -> str:
     """What storing a fit changes, in a few lines (the parameter table shows the values)."""
     fit = plan.fit
-    lines = [f"Fitted to {fit.n_reviews:,} reviews of {fit.n_cards:,} cards in {fit.seconds:.1f} s "
+    lines = [f"Fitted to {fit.n_reviews:,} reviews of {fit.n_cards:,} cards in {fit.seconds:.2f} s "
              f"({len(plan.deck_ids)} deck{'s' if len(plan.deck_ids) != 1 else ''}: this one and its subdecks)."]
     b, a = plan.evaluation_before, plan.evaluation_after
     if b is not None and a is not None:
