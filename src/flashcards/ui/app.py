@@ -41,6 +41,8 @@ SCREENS = {
     "stats": ("stats_screen", "StatsScreen"),
 }
 POLL_SECONDS = 5.0
+#: The study screen is prepared this long after start, once the first screen is on the window.
+WARM_DELAY = 0.3
 DEFAULT_SIZE = (1280, 800)
 
 
@@ -179,6 +181,37 @@ class FlashcardsApp(App):
     def on_start(self):
         self.root.get_screen("decks").enter()
         self._poll_event = Clock.schedule_interval(self._poll, POLL_SECONDS)
+        # After the first screen is up, prepare the study screen a piece per frame (kv rules, the
+        # screen, the card fonts): the first "study" otherwise spent 170-290 ms building and
+        # rendering text for the first time, in the frame the card should appear.
+        self._warm_steps = [lambda: self._load_kv("widgets_more.kv"), lambda: self._load_kv("study_screen.kv"),
+                            lambda: self.screen("study"), self._warm_card_fonts]
+        self._warm_event = Clock.schedule_once(self._warm_next, WARM_DELAY)
+
+    def _warm_next(self, _dt=None):
+        self._warm_event = None
+        if not self._warm_steps or self.root is None or App.get_running_app() is not self:
+            return
+        step = self._warm_steps.pop(0)
+        try:
+            step()
+        except Exception as e:  # noqa: BLE001 - only a head start: the real use builds it again
+            from kivy.logger import Logger
+
+            Logger.warning(f"Flashcards: warming up the study screen failed: {e}")
+            self._warm_steps = []
+        if self._warm_steps:
+            self._warm_event = Clock.schedule_once(self._warm_next, 0)
+
+    def _warm_card_fonts(self):
+        """Render a few characters in the card's font and size, regular, bold and italic, so that
+        the first card does not open the font files (SDL_ttf keeps them open per size)."""
+        from kivy.core.text import Label as CoreLabel
+        from kivy.metrics import sp
+
+        for bold, italic in ((False, False), (True, False), (False, True)):
+            CoreLabel(text="Aa", font_size=sp(self.font_size), font_name="FCSans", bold=bold,
+                      italic=italic).refresh()
 
     def on_stop(self):
         from kivy.core.window import Window
@@ -187,6 +220,9 @@ class FlashcardsApp(App):
                       on_resize=self._on_resize)
         if self._poll_event is not None:
             self._poll_event.cancel()
+        if getattr(self, "_warm_event", None) is not None:
+            self._warm_event.cancel()
+            self._warm_event = None
         self._store_window_size()
         if self.root is not None and self.root.has_screen("study"):
             self.root.get_screen("study").sound.stop()
