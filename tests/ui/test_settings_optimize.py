@@ -191,6 +191,10 @@ def test_without_the_optimizer_the_button_explains(studied_app, monkeypatch):
     assert not settings.opt_busy
     assert optimizer.MISSING_MESSAGE in settings.opt_text
     assert "runs on the desktop" in settings.opt_text and "exported packages" in settings.opt_text
+    monkeypatch.setattr(optimizer, "deck_retention_advice", lambda *a, **k: pytest.fail("must not simulate"))
+    tap_in_view(settings, settings.ids.advise_button)
+    assert not settings.advice_busy and settings.advice is None
+    assert optimizer.MISSING_MESSAGE in settings.advice_text
     screenshot("settings_optimize_unavailable")
 
 
