@@ -69,10 +69,11 @@ class StudyCard:
 
 @dataclass
 class _Gathered:
-    learning: list  # heap of (due_ms, card_id, note_id, deck_id, state)
+    learning: list  # heap of (due_ms, card_id, note_id, deck_id, state); entries not in ``lcur`` are stale
     main: deque  # (kind, card_id, note_id, deck_id)  kind 0 new, 2 review
     new: int
     review: int
+    lcur: dict = field(default_factory=dict)  # card id -> its live learning entry (lazy deletion)
 
 
 def _done_today(col, deck_ids: list[int], day_start_ms: int) -> tuple[dict, dict]:
@@ -167,7 +168,7 @@ def gather(col, deck_id: int, now: datetime, count_only: bool = False) -> _Gathe
                 rem[a] -= taken
     reviews.sort(key=lambda x: (x[0], x[2]))
     if count_only:
-        return _Gathered(learning, deque(), len(news), len(reviews))
+        return _Gathered(learning, deque(), len(news), len(reviews), {x[1]: x for x in learning})
     main: deque = deque()
     # Spread new cards evenly among reviews.
     if news and reviews:
@@ -184,7 +185,7 @@ def gather(col, deck_id: int, now: datetime, count_only: bool = False) -> _Gathe
             main.append((x[1], x[2], x[3], x[4]))
     else:
         main.extend((x[1], x[2], x[3], x[4]) for x in (reviews or news))
-    return _Gathered(learning, main, len(news), len(reviews))
+    return _Gathered(learning, main, len(news), len(reviews), {x[1]: x for x in learning})
 
 
 def due_counts(col, deck_id: int, now: datetime) -> tuple[int, int, int]:
@@ -233,17 +234,29 @@ class StudySession:
         """Force a rebuild on the next call (after edits made elsewhere)."""
         self._q = None
 
+    def _clean_learning_top(self, q: _Gathered) -> None:
+        heap = q.learning
+        while heap and (q.lcur.get(heap[0][1]) is not heap[0] or heap[0][1] in self._skip):
+            heapq.heappop(heap)
+
     def _pop_learning_due(self, q: _Gathered, limit_ms: int, avoid: int | None):
-        """The first learning card due by ``limit_ms`` (not ``avoid`` if another qualifies)."""
-        while q.learning and q.learning[0][1] in self._skip:
-            heapq.heappop(q.learning)
-        if not q.learning or q.learning[0][0] > limit_ms:
+        """The first learning card due by ``limit_ms`` (not ``avoid`` if another qualifies).
+
+        The heap uses lazy deletion (see ``lcur``), so every operation here is O(log n) even with
+        thousands of cards in learning.
+        """
+        self._clean_learning_top(q)
+        heap = q.learning
+        if not heap or heap[0][0] > limit_ms:
             return None
-        top = q.learning[0]
+        top = heap[0]
         if top[1] == avoid:
-            others = [x for x in q.learning if x[1] != avoid and x[1] not in self._skip and x[0] <= limit_ms]
-            if others:
-                return min(others)
+            heapq.heappop(heap)
+            self._clean_learning_top(q)
+            other = heap[0] if heap and heap[0][0] <= limit_ms else None
+            heapq.heappush(heap, top)
+            if other is not None:
+                return other
         return top
 
     def next_card(self, now: datetime | None = None) -> StudyCard | None:
@@ -292,7 +305,7 @@ class StudySession:
         q = self._ensure(now)
         self._main_head(q)
         limit = to_ms(now) + LEARN_AHEAD_MS
-        lrn = sum(1 for x in q.learning if x[0] <= limit and x[1] not in self._skip)
+        lrn = sum(1 for x in q.lcur.values() if x[0] <= limit and x[1] not in self._skip)
         return max(q.new, 0), lrn, max(q.review, 0)
 
     def next_due(self, now: datetime | None = None) -> datetime | None:
@@ -410,15 +423,15 @@ class StudySession:
                     else:
                         q.review -= 1
                     break
-        if any(x[1] == card_id for x in q.learning):
-            q.learning = [x for x in q.learning if x[1] != card_id]
-            heapq.heapify(q.learning)
+        q.lcur.pop(card_id, None)  # its heap entry is now stale
         if after is not None and not removed and after.state in (CardState.LEARNING, CardState.RELEARNING):
             if after.due_ms < max(self._day_end_ms, now_ms + LEARN_AHEAD_MS):
                 if where is None:
                     c = self.col.card_columns(card_id)
                     where = (c["note_id"], c["deck_id"])
-                heapq.heappush(q.learning, (after.due_ms, card_id, where[0], where[1], int(after.state)))
+                entry = (after.due_ms, card_id, where[0], where[1], int(after.state))
+                q.lcur[card_id] = entry
+                heapq.heappush(q.learning, entry)
         self._skip.update(buried)
         self._built_mut = self.col.mutations
 
