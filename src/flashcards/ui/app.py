@@ -345,31 +345,20 @@ class DeckTreePrefetch:
     """Computes the deck list on a worker thread (its own database connection) while Kivy opens
     its window, so the first screen does not wait for both one after the other."""
 
-    #: GIL switch interval while the thread runs. Its hundred-odd short queries each give the GIL
-    #: up and must get it back from a main thread that is busy in Python (imports, kv rules): at the
-    #: default 5 ms per hand-over the thread finished after the first screen was built and made it wait.
-    SWITCH_INTERVAL = 0.0005
-
     def __init__(self, col: Collection):
-        import sys
         import threading
 
         self._rows = None
-        self._interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._interval, self.SWITCH_INTERVAL))
         self._thread = threading.Thread(target=self._run, args=(col,), name="deck-tree", daemon=True)
         self._thread.start()
 
     def _run(self, col: Collection) -> None:
-        import sys
-
         try:
             self._rows = col.deck_tree(utc_now())
         except Exception:  # noqa: BLE001 - the screen computes it again and shows any error itself
             self._rows = None
         finally:
             col.db.close()  # this thread's connection only
-            sys.setswitchinterval(self._interval)
 
     def take(self):
         """The rows (waiting for the thread if needed), once; None when it failed."""
