@@ -116,14 +116,16 @@ def test_restoring_an_older_schema_migrates_it(col, now, monkeypatch):
     add_basic(col, "old")
     path = col.backup(now)
 
-    def _migration_2(database):
+    nxt = dbmod.SCHEMA_VERSION + 1
+
+    def _migration_next(database):
         database.execute_sql("ALTER TABLE note ADD COLUMN extra TEXT NOT NULL DEFAULT ''")
 
-    monkeypatch.setattr(dbmod, "MIGRATIONS", [*dbmod.MIGRATIONS, _migration_2])
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
-    dbmod.open_db(col.db_path, col.db)  # the app, updated, opens its collection (now schema 2)
+    monkeypatch.setattr(dbmod, "MIGRATIONS", [*dbmod.MIGRATIONS, _migration_next])
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", nxt)
+    dbmod.open_db(col.db_path, col.db)  # the app, updated, opens its collection (one schema newer)
     B.restore(col, path, now + timedelta(seconds=1))
-    assert col._sql("PRAGMA user_version").fetchone()[0] == 2
+    assert col._sql("PRAGMA user_version").fetchone()[0] == nxt
     assert col._sql("SELECT sort_field, extra FROM note").fetchall() == [("old", "")]
 
 

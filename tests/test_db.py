@@ -62,16 +62,17 @@ def test_a_new_migration_is_applied_once(data_dir, monkeypatch):
     add_basic(col, "kept")
     col.close()
     calls = []
+    nxt = dbmod.SCHEMA_VERSION + 1
 
-    def _migration_2(database):
+    def _migration_next(database):
         calls.append(1)
         database.execute_sql("ALTER TABLE deck ADD COLUMN colour TEXT NOT NULL DEFAULT ''")
 
-    monkeypatch.setattr(dbmod, "MIGRATIONS", [*dbmod.MIGRATIONS, _migration_2])
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(dbmod, "MIGRATIONS", [*dbmod.MIGRATIONS, _migration_next])
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", nxt)
     for _ in range(2):
         col = Collection.open(data_dir)
-        assert col._sql("PRAGMA user_version").fetchone()[0] == 2
+        assert col._sql("PRAGMA user_version").fetchone()[0] == nxt
         assert "colour" in {r[1] for r in col._sql("PRAGMA table_info(deck)")}
         assert col._sql("SELECT COUNT(*) FROM note").fetchone()[0] == 1
         col.close()
@@ -85,14 +86,15 @@ def test_a_failing_migration_changes_nothing(data_dir, monkeypatch):
         database.execute_sql("ALTER TABLE deck ADD COLUMN half_done TEXT")
         raise RuntimeError("boom")
 
+    current = dbmod.SCHEMA_VERSION
     monkeypatch.setattr(dbmod, "MIGRATIONS", [*dbmod.MIGRATIONS, _broken])
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", current + 1)
     with pytest.raises(RuntimeError):
         Collection.open(data_dir)
     dbmod.db.close()
     con = sqlite3.connect(data_dir / "collection.db")
     try:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert con.execute("PRAGMA user_version").fetchone()[0] == current
         assert "half_done" not in {r[1] for r in con.execute("PRAGMA table_info(deck)")}
     finally:
         con.close()
@@ -416,3 +418,24 @@ def test_search_filters_and_card_info(col, now):
     info = col.card_info(a, now + timedelta(minutes=5))
     assert (info.deck, info.reps, info.lapses, len(info.reviews), info.buried) == ("D", 1, 0, 1, False)
     assert 0.9 < info.retrievability <= 1.0
+
+
+def test_a_version_1_collection_is_migrated_and_keeps_its_data(data_dir):
+    """A collection written before migration 2 opens with its notes and gets migration 2's indexes."""
+    from peewee import SqliteDatabase
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    old = SqliteDatabase(str(data_dir / "collection.db"))
+    old.connect()
+    dbmod.MIGRATIONS[0](old)
+    old.execute_sql("PRAGMA user_version = 1")
+    old.execute_sql("INSERT INTO deck (name, options, created_ms) VALUES ('Old', '{}', 0)")
+    old.close()
+    col = Collection.open(data_dir)
+    try:
+        assert col._sql("PRAGMA user_version").fetchone()[0] == dbmod.SCHEMA_VERSION >= 2
+        indexes = {r[0] for r in col._sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "card_deck_note" in indexes and "review_guid" not in indexes
+        assert list(col.deck_names().values()) == ["Old"]
+    finally:
+        col.close()
