@@ -396,11 +396,14 @@ class StudySession:
                     col._sql("UPDATE card SET suspended = 1 WHERE id = ?", (card_id,))
         self._undo.append(("answer", card_id, rid))
         self._after_change(card_id, now_ms, after, [sid for sid, _ in siblings],
-                           removed=leech and opts.leech_action == "suspend", where=(note_id, deck_id))
+                           removed=leech and opts.leech_action == "suspend", where=(note_id, deck_id),
+                           # only new and review cards sit in the main queue: a learning card needs no scan
+                           in_main=before.state in (CardState.NEW, CardState.REVIEW))
         return after
 
     def _after_change(self, card_id: int, now_ms: int, after: SchedState | None, buried: list[int],
-                      removed: bool = False, where: tuple[int, int] | None = None) -> None:
+                      removed: bool = False, where: tuple[int, int] | None = None,
+                      in_main: bool = True) -> None:
         """Keep the in-memory queue in step with a write we made ourselves."""
         q = self._q
         self._front = None
@@ -414,7 +417,7 @@ class StudySession:
                 q.new -= 1
             else:
                 q.review -= 1
-        else:
+        elif in_main:
             for i, k in enumerate(q.main):
                 if k[1] == card_id:
                     del q.main[i]
