@@ -190,3 +190,11 @@ def test_cli_restore_repairs_a_damaged_collection(data_dir, capsys):
         assert [r[0] for r in col._sql("SELECT sort_field FROM note")] == ["safe"]
     finally:
         col.close()
+
+
+def test_backups_made_in_the_same_millisecond_keep_the_newest(col, now):
+    """Same-ms backups are named -1, -2 ...; pruning must drop the oldest, not the newest."""
+    made = [col.backup(now) for _ in range(12)]
+    listed = B.list_backups(col)
+    assert len(listed) == 10
+    assert listed == list(reversed(made))[:10]

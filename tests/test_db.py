@@ -439,3 +439,12 @@ def test_a_version_1_collection_is_migrated_and_keeps_its_data(data_dir):
         assert list(col.deck_names().values()) == ["Old"]
     finally:
         col.close()
+
+
+def test_search_treats_percent_and_underscore_literally(col):
+    add_basic(col, "50% off")
+    add_basic(col, "snake_case")
+    add_basic(col, "plain words")
+    assert [r.question for r in col.search("%")] == ["50% off"]
+    assert [r.question for r in col.search("_")] == ["snake_case"]
+    assert sorted(r.question for r in col.search("s")) == ["plain words", "snake_case"]

@@ -22,11 +22,13 @@ def make_backup(col, now: datetime, keep: int = KEEP) -> Path:
     """Copy the open collection to ``backups/collection-YYYYmmdd-HHMMSS-fff.db``; prune old ones."""
     now = require_utc(now)
     col.backup_dir.mkdir(parents=True, exist_ok=True)
-    target = col.backup_dir / f"{PREFIX}{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}.db"
-    n = 0
-    while target.exists():
-        n += 1
-        target = target.with_name(f"{PREFIX}{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}-{n}.db")
+    stamp = f"{PREFIX}{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}"
+    target = col.backup_dir / f"{stamp}.db"
+    same_ms = [_backup_order(p)[1] for p in col.backup_dir.glob(f"{stamp}*.db")]
+    if same_ms:
+        # Later backups of the same millisecond count up from the highest number ever used, so a name
+        # freed by pruning is not reused and the order of the names stays the order of the backups.
+        target = col.backup_dir / f"{stamp}-{max(same_ms) + 1}.db"
     tmp = target.with_suffix(".part")
     dst = sqlite3.connect(tmp)
     try:
@@ -43,7 +45,16 @@ def list_backups(col) -> list[Path]:
     """Backups, newest first."""
     if not col.backup_dir.is_dir():
         return []
-    return sorted(col.backup_dir.glob(f"{PREFIX}*.db"), key=lambda p: p.name, reverse=True)
+    return sorted(col.backup_dir.glob(f"{PREFIX}*.db"), key=_backup_order, reverse=True)
+
+
+def _backup_order(path: Path) -> tuple[str, int]:
+    # "collection-<time>.db" then "collection-<time>-1.db", "-2" ... for backups made in the same ms.
+    stem = path.stem
+    base, dash, n = stem.rpartition("-")
+    if dash and n.isdigit() and base.count("-") >= 3:
+        return base, int(n)
+    return stem, 0
 
 
 def daily_backup(col, now: datetime) -> Path | None:

@@ -645,8 +645,11 @@ class Collection:
         now = require_utc(now or utc_now())
         where, params = ["1"], []
         if text:
-            where.append("(n.fields LIKE ? OR n.sort_field LIKE ? OR n.tags LIKE ?)")
-            like = f"%{text}%"
+            # % and _ typed by the user are literal characters, not LIKE wildcards.
+            where.append("(n.fields LIKE ? ESCAPE '\\' OR n.sort_field LIKE ? ESCAPE '\\' "
+                         "OR n.tags LIKE ? ESCAPE '\\')")
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            like = f"%{escaped}%"
             params += [like, like, like]
         if deck is not None:
             did = deck if isinstance(deck, int) else self.deck_id(deck)
