@@ -150,18 +150,18 @@ def retrievability(s: SchedState, now_ms: int, opts: DeckOptions) -> float | Non
     return scheduler_for(opts).get_card_retrievability(to_fsrs(s, 0, now_ms), from_ms(now_ms))
 
 
-def format_interval(seconds: int) -> str:
-    """Short label for an interval, as on Anki's buttons: 45s, 10m, 3h, 4d, 2.5mo, 1.2y."""
-    if seconds < 60:
-        return f"{max(seconds, 0)}s"
-    if seconds < 3600:
-        return f"{round(seconds / 60)}m"
-    if seconds < 86400:
-        return f"{round(seconds / 3600)}h"
-    days = seconds / 86400
+def format_interval(seconds: float) -> str:
+    """Short label for an interval, as on Anki's buttons: <1m, 10m, 3h, 4d, 1.5mo, 2.1y."""
+    s = max(0.0, float(seconds))
+    if s < 60:
+        return "<1m"
+    if s < 3600:
+        return f"{round(s / 60)}m"
+    if s < 86400:
+        return f"{round(s / 3600)}h"
+    days = s / 86400
     if days < 30:
         return f"{round(days)}d"
     if days < 365:
-        months = days / 30
-        return f"{months:.1f}mo".replace(".0mo", "mo")
-    return f"{days / 365:.1f}y".replace(".0y", "y")
+        return f"{days / 30.44:.1f}mo".replace(".0mo", "mo")
+    return f"{days / 365.25:.1f}y".replace(".0y", "y")

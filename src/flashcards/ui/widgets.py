@@ -51,22 +51,10 @@ def load_kv_once(name: str) -> None:
 
 
 def fmt_interval(seconds: float) -> str:
-    """Anki-style short interval: ``<1m``, ``10m``, ``3h``, ``4d``, ``1.5mo``, ``2.1y``."""
-    s = max(0.0, float(seconds))
-    if s < 60:
-        return "<1m"
-    if s < 3600:
-        return f"{round(s / 60)}m"
-    if s < 86400:
-        return f"{round(s / 3600)}h"
-    days = s / 86400
-    if days < 30:
-        return f"{round(days)}d"
-    if days < 365:
-        mo = days / 30.44
-        return f"{mo:.1f}mo".replace(".0mo", "mo")
-    y = days / 365.25
-    return f"{y:.1f}y".replace(".0y", "y")
+    """Anki-style short interval (``<1m``, ``10m``, ``3h``, ``4d``, ``1.5mo``, ``2.1y``): the core's."""
+    from flashcards.scheduling import format_interval  # lazily: fsrs is not needed for the first screen
+
+    return format_interval(seconds)
 
 
 def fmt_when(dt: datetime | None, now: datetime) -> str:
