@@ -436,6 +436,9 @@ def test_a_version_1_collection_is_migrated_and_keeps_its_data(data_dir):
         assert col._sql("PRAGMA user_version").fetchone()[0] == dbmod.SCHEMA_VERSION >= 2
         indexes = {r[0] for r in col._sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert "card_deck_note" in indexes and "review_guid" not in indexes
+        # migration 3: the queue's covering indexes replace the old ones; the partial sibling index
+        assert {"card_queue_due", "card_queue_new", "card_sibling"} <= indexes
+        assert not {"card_deck_state_due", "card_deck_new"} & indexes
         assert list(col.deck_names().values()) == ["Old"]
     finally:
         col.close()
@@ -448,3 +451,17 @@ def test_search_treats_percent_and_underscore_literally(col):
     assert [r.question for r in col.search("%")] == ["50% off"]
     assert [r.question for r in col.search("_")] == ["snake_case"]
     assert sorted(r.question for r in col.search("s")) == ["plain words", "snake_case"]
+
+
+def test_multi_card_notes_are_found_per_deck_subtree(col):
+    """Sibling burying only matters where a note has two cards among the decks studied."""
+    a, b = col.deck_id("A", create=True), col.deck_id("B", create=True)
+    add_basic(col, "one card", deck="A")
+    assert not col.has_multi_card_notes([a]) and not col.has_multi_card_notes([a, b])
+    nid = add_basic(col, "two cards", deck="A", notetype="Basic (and reversed card)")
+    assert col.has_multi_card_notes([a])
+    # the reversed card moves to B: within A alone, or B alone, no note has two cards; together one has
+    second = col._sql("SELECT id FROM card WHERE note_id = ? AND ord = 1", (nid,)).fetchone()[0]
+    col.set_card_columns(second, deck_id=b)
+    assert not col.has_multi_card_notes([a]) and not col.has_multi_card_notes([b])
+    assert col.has_multi_card_notes([a, b])

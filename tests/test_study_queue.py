@@ -46,7 +46,10 @@ def queue_ids(col, deck: str, now: datetime) -> list[int]:
     from flashcards.study import gather
 
     g = gather(col, col.deck_id(deck), now)
-    return [x[1] for x in g.main]
+    out = []
+    while g.main:  # drained: a lazy queue reads its rows only as they are taken
+        out.append(g.main.popleft()[1])
+    return out
 
 
 # ---------------------------------------------------------------- order
@@ -751,6 +754,77 @@ def test_new_limits_hold_for_every_deck_in_the_studied_tree(limits, sizes, fresh
                     and (p == studied or p.startswith(studied + "::"))]
             left = col._sql("SELECT COUNT(*) FROM card WHERE deck_id = ? AND state = 0", (did,)).fetchone()[0]
             assert left == 0 or min(rem[p] for p in path) <= 0, (name, left, rem)
+    finally:
+        col.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- lazy queue = eager queue
+
+LAZY_TREE = ["L", "L::A", "L::B"]
+card_spec = st.tuples(st.integers(0, 2),  # deck
+                      st.sampled_from(["new", "due", "overdue", "later", "learning", "suspended", "buried"]),
+                      st.integers(0, 5),  # due offset (days or minutes)
+                      st.booleans())  # reversed note (two cards)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(cards=st.lists(card_spec, max_size=14), new_limits=st.lists(st.integers(0, 5), min_size=3, max_size=3),
+       rev_limits=st.lists(st.integers(0, 5), min_size=3, max_size=3), bury=st.booleans(),
+       studied=st.sampled_from(LAZY_TREE), ratings=st.lists(st.integers(1, 4), max_size=12))
+def test_lazy_queue_reads_what_the_full_read_gives(cards, new_limits, rev_limits, bury, studied, ratings):
+    """The queue read page by page (counts from SQL) equals the queue read in full, card for card,
+    and stays equal to a fresh full read while cards are answered."""
+    from flashcards.study import gather
+
+    col, d = _tmp_collection()
+    try:
+        now_ms = to_ms(NOW)
+        today = col.today(NOW)
+        for name, nl, rl in zip(LAZY_TREE, new_limits, rev_limits, strict=True):
+            did = col.deck_id(name, create=True, now_ms=now_ms)
+            col.set_deck_options(did, DeckOptions(new_per_day=nl, reviews_per_day=rl, bury_siblings=bury,
+                                                  learning_steps=[1.0, 10.0], relearning_steps=[10.0]))
+        for i, (deck, kind, off, rev) in enumerate(cards):
+            nid = col.add_note("Basic (and reversed card)" if rev else "Basic", [f"q{i}", "a"],
+                               deck_id=col.deck_id(LAZY_TREE[deck]), now=NOW)
+            for cid in card_ids(col, nid):
+                if kind in ("due", "overdue", "later"):
+                    due = now_ms + {"due": 0, "overdue": -off - 1, "later": off + 2}[kind] * DAY_MS - off * 1000
+                    col._sql("UPDATE card SET state = 2, due_ms = ?, stability = 3.0, difficulty = 5.0, "
+                             "last_review_ms = ?, reps = 1 WHERE id = ?", (due, due - 3 * DAY_MS, cid))
+                elif kind == "learning":
+                    col._sql("UPDATE card SET state = 1, step = 0, due_ms = ?, last_review_ms = ?, reps = 1 "
+                             "WHERE id = ?", (now_ms + off * 60_000, now_ms - 60_000, cid))
+                elif kind == "suspended":
+                    col._sql("UPDATE card SET suspended = 1 WHERE id = ?", (cid,))
+                elif kind == "buried":
+                    col._sql("UPDATE card SET buried_until = ? WHERE id = ?", (today + 1, cid))
+        col._touch()
+        root = col.deck_id(studied)
+
+        def drained(g) -> list[tuple]:
+            out = []
+            while g.main:
+                out.append(g.main.popleft()[:4])
+            return out
+
+        lazy, eager = gather(col, root, NOW), gather(col, root, NOW, lazy=False)
+        assert (lazy.new, lazy.review) == (eager.new, eager.review)
+        assert drained(lazy) == drained(eager)
+        # Answering through a session keeps its counts equal to a fresh full read.
+        s = col.study(root)
+        t = NOW
+        for r in ratings:
+            c = s.next_card(t)
+            if c is None:
+                break
+            s.answer(c.card_id, r, t)
+            t += timedelta(seconds=30)
+            fresh = gather(col, root, t, lazy=False)
+            lim = to_ms(t) + 20 * 60_000
+            assert s.counts(t) == (fresh.new, sum(1 for x in fresh.learning if x[0] <= lim), fresh.review)
     finally:
         col.close()
         shutil.rmtree(d, ignore_errors=True)

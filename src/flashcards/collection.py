@@ -304,6 +304,18 @@ class Collection:
         root = names[deck_id]
         return [d for d, n in names.items() if n == root or n.startswith(root + SEP)]
 
+    def has_multi_card_notes(self, deck_ids: list[int]) -> bool:
+        """Whether some note has two or more cards in these decks (so sibling burying can apply).
+
+        A note with two cards has one with ordinal > 0: the partial index ``card_sibling`` lists only
+        those, so a collection of one-card notes answers without reading any card.
+        """
+        marks = ",".join("?" * len(deck_ids))
+        row = self._sql(f"SELECT 1 FROM card c WHERE c.deck_id IN ({marks}) AND c.ord > 0 AND EXISTS ("
+                        f"SELECT 1 FROM card s WHERE s.note_id = c.note_id AND s.id != c.id "
+                        f"AND s.deck_id IN ({marks})) LIMIT 1", [*deck_ids, *deck_ids]).fetchone()
+        return row is not None
+
     def rename_deck(self, deck_id: int, new_name: str) -> None:
         """Rename a deck; its subdecks move with it. Missing new parents are created."""
         new_name = normalize_deck_name(new_name)

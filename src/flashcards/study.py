@@ -21,6 +21,7 @@ changes, when this collection object was written through another path, or when a
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 from collections import deque
 from dataclasses import dataclass, field
@@ -70,10 +71,11 @@ class StudyCard:
 @dataclass
 class _Gathered:
     learning: list  # heap of (due_ms, card_id, note_id, deck_id, state); entries not in ``lcur`` are stale
-    main: deque  # (kind, card_id, note_id, deck_id)  kind 0 new, 2 review
+    main: deque  # (kind, card_id, note_id, deck_id, order key)  kind 0 new, 2 review
     new: int
     review: int
     lcur: dict = field(default_factory=dict)  # card id -> its live learning entry (lazy deletion)
+    gone: set = field(default_factory=set)  # cards answered or dropped since the build
 
 
 def _done_today(col, deck_ids: list[int], day_start_ms: int) -> tuple[dict, dict]:
@@ -104,8 +106,145 @@ def _ancestors_within(name: str, root: str, by_name: dict[str, int]) -> list[int
     return out
 
 
-def gather(col, deck_id: int, now: datetime, count_only: bool = False) -> _Gathered:
-    """Build the queue (or only its counts) for a deck and its subdecks at ``now``."""
+# Queue entries come straight from these rows: (kind, card id, note id, deck id, order key).
+_REVIEW_SQL = ("SELECT 2, id, note_id, deck_id, due_ms FROM card WHERE deck_id = ? AND state = 2 AND suspended = 0 "
+               "AND buried_until <= ? AND due_ms < ? ORDER BY due_ms, id LIMIT ?")
+_NEW_SQL = ("SELECT 0, id, note_id, deck_id, position FROM card WHERE deck_id = ? AND state = 0 AND suspended = 0 "
+            "AND buried_until <= ? AND ? ORDER BY position, id LIMIT ?")
+
+
+# The lazy queue's SQL: counts with the cap as a LIMIT (SQLite stops there), then pages in key order.
+_REVIEW_COUNT_SQL = ("SELECT COUNT(*) FROM (SELECT 1 FROM card WHERE deck_id = ? AND state = 2 AND suspended = 0 "
+                     "AND buried_until <= ? AND due_ms < ? LIMIT ?)")
+_NEW_COUNT_SQL = ("SELECT COUNT(*) FROM (SELECT 1 FROM card WHERE deck_id = ? AND state = 0 AND suspended = 0 "
+                  "AND buried_until <= ? AND ? LIMIT ?)")
+_REVIEW_PAGE_SQL = _REVIEW_SQL.replace("ORDER BY", "AND (due_ms, id) > (?, ?) ORDER BY")
+_NEW_PAGE_SQL = _NEW_SQL.replace("ORDER BY", "AND (position, id) > (?, ?) ORDER BY")
+_FIRST_PAGE, _PAGE = 64, 512  # a small first page: the first card shows as soon as possible
+
+
+def _rows(conn, sql: str, deck_id: int, today: int, bound: int, n: int, q: _Gathered):
+    """Yield the first ``n`` queue rows of one deck and kind, read a page at a time in key order.
+
+    Each page starts after the last key read (keyset paging), so answering cards meanwhile moves
+    nothing; a card already answered or dropped in this queue (``q.gone``) is never yielded again.
+    If fewer than ``n`` rows remain (the collection changed), the queue's count is corrected.
+    """
+    key = (-(1 << 62), -(1 << 62))
+    page = _FIRST_PAGE
+    while n > 0:
+        rows = conn.execute(sql, (deck_id, today, bound, *key, min(page, n))).fetchall()
+        if not rows:
+            break
+        key = (rows[-1][4], rows[-1][1])
+        page = _PAGE
+        for row in rows:
+            if row[1] in q.gone:
+                continue
+            n -= 1
+            yield row
+    if n > 0:
+        if sql is _REVIEW_PAGE_SQL:
+            q.review -= n
+        else:
+            q.new -= n
+
+
+def _interleave(reviews, n_rev: int, news, n_new: int):
+    """Reviews with new cards spread evenly among them, as the eager gather merges them."""
+    if not (n_rev and n_new):
+        yield from reviews if n_rev else news
+        return
+    step = (n_rev + n_new) / n_new
+    i = 0
+    for k in range(n_new):
+        slot = int(k * step)
+        while i < slot:
+            row = next(reviews, None)
+            if row is None:
+                break
+            yield row
+            i += 1
+        row = next(news, None)
+        if row is None:
+            break
+        yield row
+        i += 1
+    yield from reviews
+    yield from news
+
+
+class _LazyQueue:
+    """The main queue read on demand from a row iterator: the deque operations the session uses.
+
+    Only the head is materialised; iterating and ``del`` act on the rows read so far, which always
+    include every card the session has shown.
+    """
+
+    __slots__ = ("_buf", "_rows")
+
+    def __init__(self, rows):
+        self._buf: deque = deque()
+        self._rows = iter(rows)
+
+    def _fill(self) -> bool:
+        if self._buf:
+            return True
+        row = next(self._rows, None)
+        if row is None:
+            return False
+        self._buf.append(row)
+        return True
+
+    def __bool__(self) -> bool:
+        return self._fill()
+
+    def __getitem__(self, i: int):
+        if i != 0:
+            raise IndexError("only the head of a lazy queue is addressable")
+        if not self._fill():
+            raise IndexError("queue is empty")
+        return self._buf[0]
+
+    def popleft(self):
+        if not self._fill():
+            raise IndexError("pop from an empty queue")
+        return self._buf.popleft()
+
+    def __iter__(self):
+        return iter(self._buf)
+
+    def __delitem__(self, i: int) -> None:
+        del self._buf[i]
+
+
+def _by_due_then_id(entry: tuple) -> tuple:
+    return entry[4], entry[1]
+
+
+def _take_unburied(cursor, cap: int, seen_notes: set) -> list:
+    """Up to ``cap`` rows whose note is not queued yet, one per note (sibling burying).
+
+    The cursor is read lazily and left once the cap is reached, however many siblings (a cloze
+    note's other cards) are skipped on the way.
+    """
+    out = []
+    for row in cursor:
+        if len(out) >= cap:
+            break
+        if row[2] in seen_notes:
+            continue
+        seen_notes.add(row[2])
+        out.append(row)
+    return out
+
+
+def gather(col, deck_id: int, now: datetime, count_only: bool = False, lazy: bool = True) -> _Gathered:
+    """Build the queue (or only its counts) for a deck and its subdecks at ``now``.
+
+    ``lazy=False`` reads every row up front (the reference the lazy queue is tested against; it is
+    also the path taken whenever sibling burying could drop rows).
+    """
     now_ms = to_ms(now)
     tz = local_tz()
     rollover = col.rollover_hour
@@ -139,53 +278,86 @@ def gather(col, deck_id: int, now: datetime, count_only: bool = False) -> _Gathe
             [*ids, today, max(end_ms, now_ms + LEARN_AHEAD_MS)]):
         learning.append((due, cid, nid, did, st))
     heapq.heapify(learning)
+    conn = col.db.connection()
+    lcur = {x[1]: x for x in learning}
+    if not lazy or (any(bury.values()) and col.has_multi_card_notes(ids)):
+        # Sibling burying can drop rows (one card per note): read every row to know the counts.
+        return _gather_eager(conn, ids, names, root, by_name, learning, lcur, rem_new, rem_rev, bury, today,
+                             end_ms, count_only)
+    # Every note has one card here, so no row is dropped: count with SQL and read rows only as the
+    # queue drains (a review day of thousands of cards costs a few ms, not a Python tuple per card).
+    takes: list[tuple[int, int, int]] = []  # (kind, deck, cards taken) in the eager gather's order
+    for d in ids:
+        anc = _ancestors_within(names[d], root, by_name)
+        for kind, rem, sql in ((2, rem_rev, _REVIEW_COUNT_SQL), (0, rem_new, _NEW_COUNT_SQL)):
+            cap = min([rem[d]] + [rem[a] for a in anc])
+            if cap <= 0:
+                continue
+            n = conn.execute(sql, (d, today, end_ms if kind == 2 else 1, cap)).fetchone()[0]
+            if n:
+                takes.append((kind, d, n))
+                rem[d] -= n
+                for a in anc:
+                    rem[a] -= n
+    n_rev = sum(n for kind, _, n in takes if kind == 2)
+    n_new = sum(n for kind, _, n in takes if kind == 0)
+    q = _Gathered(learning, deque(), n_new, n_rev, lcur)
+    if count_only:
+        return q
+    rev_streams = [_rows(conn, _REVIEW_PAGE_SQL, d, today, end_ms, n, q) for kind, d, n in takes if kind == 2]
+    new_streams = [_rows(conn, _NEW_PAGE_SQL, d, today, 1, n, q) for kind, d, n in takes if kind == 0]
+    reviews = rev_streams[0] if len(rev_streams) == 1 else heapq.merge(*rev_streams, key=_by_due_then_id)
+    # (heapq.merge of no streams is an empty iterator)
+    q.main = _LazyQueue(_interleave(reviews, n_rev, itertools.chain(*new_streams), n_new))
+    return q
+
+
+def _gather_eager(conn, ids, names, root, by_name, learning, lcur, rem_new, rem_rev, bury, today, end_ms,
+                  count_only) -> _Gathered:
+    """The queue read in full (the path when sibling burying may skip rows)."""
     seen_notes = {x[2] for x in learning}
     reviews: list = []
     news: list = []
     for d in ids:
         anc = _ancestors_within(names[d], root, by_name)
-        for kind, rem, sql in (
-                (2, rem_rev, "SELECT id, note_id, due_ms FROM card WHERE deck_id = ? AND state = 2 AND suspended = 0 "
-                             "AND buried_until <= ? AND due_ms < ? ORDER BY due_ms, id LIMIT ?"),
-                (0, rem_new, "SELECT id, note_id, position FROM card WHERE deck_id = ? AND state = 0 "
-                             "AND suspended = 0 AND buried_until <= ? AND ? ORDER BY position, id LIMIT ?")):
+        for kind, rem, out, sql in ((2, rem_rev, reviews, _REVIEW_SQL), (0, rem_new, news, _NEW_SQL)):
             cap = min([rem[d]] + [rem[a] for a in anc])
             if cap <= 0:
                 continue
-            taken = 0
-            # No row limit (-1): the cursor is read lazily and left once the cap is reached, however many
-            # siblings (a cloze note's other cards) de-duplication skips on the way.
-            for cid, nid, order in col._sql(sql, (d, today, end_ms if kind == 2 else 1, -1)):
-                if taken >= cap:
-                    break
-                if bury[d] and nid in seen_notes:
-                    continue
-                seen_notes.add(nid)
-                (reviews if kind == 2 else news).append((order, kind, cid, nid, d))
-                taken += 1
-            rem[d] -= taken
+            params = (d, today, end_ms if kind == 2 else 1)
+            # Fast path: the first ``cap`` rows straight from SQLite, as queue entries. Sibling burying
+            # only changes the result when two rows share a note or a note is already queued: then
+            # take the slow path, which reads on past the skipped siblings.
+            rows = conn.execute(sql, (*params, cap)).fetchall()
+            nids = {r[2] for r in rows}
+            if bury[d] and (len(nids) != len(rows) or not seen_notes.isdisjoint(nids)):
+                rows = _take_unburied(conn.execute(sql, (*params, -1)), cap, seen_notes)
+            else:
+                seen_notes |= nids
+            out.extend(rows)
+            rem[d] -= len(rows)
             for a in anc:
-                rem[a] -= taken
-    reviews.sort(key=lambda x: (x[0], x[2]))
+                rem[a] -= len(rows)
+    if len(ids) > 1:  # one deck's rows come sorted by (due, id) already
+        reviews.sort(key=_by_due_then_id)
     if count_only:
-        return _Gathered(learning, deque(), len(news), len(reviews), {x[1]: x for x in learning})
-    main: deque = deque()
-    # Spread new cards evenly among reviews.
+        return _Gathered(learning, deque(), len(news), len(reviews), lcur)
+    # Spread new cards evenly among reviews: new card k goes to position int(k * step) (positions are
+    # distinct, as step >= 1), reviews fill the positions in between, in order.
     if news and reviews:
         step = (len(reviews) + len(news)) / len(news)
-        slots = {int(i * step) for i in range(len(news))}
-        ri = ni = 0
-        for i in range(len(reviews) + len(news)):
-            if (i in slots and ni < len(news)) or ri >= len(reviews):
-                x = news[ni]
-                ni += 1
-            else:
-                x = reviews[ri]
-                ri += 1
-            main.append((x[1], x[2], x[3], x[4]))
+        merged: list = []
+        r = 0
+        for k, new_card in enumerate(news):
+            take = int(k * step) - len(merged)
+            merged.extend(reviews[r:r + take])
+            r += take
+            merged.append(new_card)
+        merged.extend(reviews[r:])
+        main = deque(merged)
     else:
-        main.extend((x[1], x[2], x[3], x[4]) for x in (reviews or news))
-    return _Gathered(learning, main, len(news), len(reviews), {x[1]: x for x in learning})
+        main = deque(reviews or news)
+    return _Gathered(learning, main, len(news), len(reviews), lcur)
 
 
 def due_counts(col, deck_id: int, now: datetime) -> tuple[int, int, int]:
@@ -426,6 +598,15 @@ class StudySession:
                     else:
                         q.review -= 1
                     break
+            else:
+                if isinstance(q.main, _LazyQueue):
+                    # A card not read yet (answered without being shown): its place in the counts
+                    # and limits is only known from the rows, so the next call rebuilds the queue.
+                    self._q = None
+                    self._built_mut = self.col.mutations
+                    return
+        q.gone.add(card_id)
+        q.gone.update(buried)
         q.lcur.pop(card_id, None)  # its heap entry is now stale
         if after is not None and not removed and after.state in (CardState.LEARNING, CardState.RELEARNING):
             if after.due_ms < max(self._day_end_ms, now_ms + LEARN_AHEAD_MS):
@@ -469,6 +650,13 @@ class StudySession:
 
     def _drop(self, card_id: int, now: datetime) -> None:
         self._skip.add(card_id)
+        q = self._q
+        if q is not None:
+            q.gone.add(card_id)
+            if isinstance(q.main, _LazyQueue) and all(k[1] != card_id for k in q.main):
+                # Not read yet (e.g. the card undo put back): its rows now read differently, so the
+                # counts are only right after a rebuild (the write is in the database already).
+                self._q = None
         if self._front == card_id:
             self._front = None
         self._built_mut = self.col.mutations
