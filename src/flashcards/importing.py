@@ -39,6 +39,7 @@ from flashcards.drafts import (
 )
 from flashcards.errors import FlashcardsError, ImportFailed
 from flashcards.options import DeckOptions
+from flashcards.render import field_is_empty
 from flashcards.scheduling import SchedState, replay
 from flashcards.timeutil import to_ms, utc_now
 
@@ -165,24 +166,6 @@ def _fields_for(nt: DraftNotetype, fields: list[str]) -> list[str] | None:
     return (list(fields) + [""] * n)[:n]
 
 
-def _is_empty(field: str) -> bool:
-    # Most fields start with a letter or digit: certainly not empty, no regex needed.
-    return not field[:1].isalnum() and render.field_is_empty(field)
-
-
-def _card_ordinals(nt: DraftNotetype, fields: list[str], memo: dict) -> list[int]:
-    """Cards a note has. For a standard note type that depends only on which fields are empty, so
-    imports (thousands of notes of a few types) render each emptiness pattern's templates once."""
-    if nt.is_cloze:
-        return render.card_ordinals(nt, fields)
-    empty = tuple(_is_empty(f) for f in fields)
-    key = (id(nt), empty)
-    ords = memo.get(key)
-    if ords is None:
-        ords = memo[key] = render.card_ordinals(nt, ["" if e else f for e, f in zip(empty, fields, strict=True)])
-    return ords
-
-
 @contextmanager
 def _gc_paused():
     """Pause the cyclic garbage collector: a big import allocates hundreds of thousands of small
@@ -210,13 +193,13 @@ def _plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
     guids = [n.guid for n in draft.notes]
     existing: dict[str, tuple] = {}
     has_notes = col._sql("SELECT EXISTS (SELECT 1 FROM note)").fetchone()[0]
-    for i in range(0, len(guids) if has_notes else 0, 500):
-        chunk = guids[i:i + 500]
+    if has_notes and guids:
+        # One statement for any number of notes: the guids travel as one JSON array.
         for row in col._sql(
                 "SELECT n.guid, n.id, t.name, n.fields, n.tags, n.source, "
                 "(SELECT d.name FROM card c JOIN deck d ON d.id = c.deck_id WHERE c.note_id = n.id LIMIT 1) "
-                f"FROM note n JOIN notetype t ON t.id = n.notetype_id WHERE n.guid IN ({','.join('?' * len(chunk))})",
-                chunk):
+                "FROM note n JOIN notetype t ON t.id = n.notetype_id "
+                "WHERE n.guid IN (SELECT value FROM json_each(?))", (json.dumps(guids),)):
             existing[row[0]] = row[1:]
     seen: set[str] = set()
     nt_cache: dict[str, DraftNotetype] = {}
@@ -241,27 +224,41 @@ def _plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
             note.deck = deck
             for c in note.cards or []:
                 c.deck = None
-        for f in note.fields:
-            # A character is at most 4 bytes in UTF-8: only long fields need encoding to be measured.
-            if len(f) * 4 > MAX_FIELD_BYTES and len(f.encode("utf-8")) > MAX_FIELD_BYTES:
-                raise ImportFailed(draft.path, f"note {note.guid} has a field over 1 MB; the file was refused",
-                                   where)
-        fields = _fields_for(nt, note.fields)
-        if fields is None:
-            skipped.append((where, f"{len(note.fields)} fields, but note type {nt.name!r} has {len(nt.fields)}"))
-            items.append(NotePlan("skip", note, reason="too many fields"))
-            continue
-        note.fields = fields
+        fields = note.fields
+        # A character is at most 4 bytes in UTF-8: only long fields need encoding to be measured.
+        if max(map(len, fields), default=0) * 4 > MAX_FIELD_BYTES:
+            for f in fields:
+                if len(f) * 4 > MAX_FIELD_BYTES and len(f.encode("utf-8")) > MAX_FIELD_BYTES:
+                    raise ImportFailed(draft.path, f"note {note.guid} has a field over 1 MB; the file was refused",
+                                       where)
+        if len(fields) != len(nt.fields):
+            fields = _fields_for(nt, fields)
+            if fields is None:
+                skipped.append((where, f"{len(note.fields)} fields, but note type {nt.name!r} has {len(nt.fields)}"))
+                items.append(NotePlan("skip", note, reason="too many fields"))
+                continue
+            note.fields = fields
         if note.guid in seen:
             skipped.append((where, f"duplicate of an earlier note in the file (id {note.guid})"))
             items.append(NotePlan("skip", note, reason="duplicate in file"))
             continue
         seen.add(note.guid)
-        if _is_empty(fields[0]):
+        # Which fields are empty, each tested once (most start with a letter or digit: no regex).
+        empty = tuple([not f[:1].isalnum() and field_is_empty(f) for f in fields])
+        if empty[0]:
             skipped.append((where, f"empty first field ({nt.fields[0]})"))
             items.append(NotePlan("skip", note, reason="empty first field"))
             continue
-        ords = _card_ordinals(nt, fields, ord_memo)
+        if nt.is_cloze:
+            ords = render.card_ordinals(nt, fields)
+        else:
+            # A standard note type's cards depend only on which fields are empty: render each
+            # emptiness pattern's templates once per import.
+            key = (id(nt), empty)
+            ords = ord_memo.get(key)
+            if ords is None:
+                ords = ord_memo[key] = render.card_ordinals(
+                    nt, ["" if e else f for e, f in zip(empty, fields, strict=True)])
         if not ords:
             reason = "no cloze deletion such as {{c1::...}}" if nt.is_cloze else "every card front is empty"
             skipped.append((where, reason))
@@ -278,7 +275,7 @@ def _plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
             ex = None
             note.guid = content_guid(note.guid, note.deck)
         if ex is None:
-            items.append(NotePlan("new", note, ords=ords))
+            items.append(NotePlan("new", note, None, "", ords))
             continue
         note_id, ntname, ex_fields, ex_tags, ex_source, _ex_deck = ex
         if draft.if_matches == IfMatches.KEEP:
@@ -444,26 +441,46 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
                 position = base + max(file_positions) + 1
             note_rows, card_rows, review_rows = [], [], []
             sched_cards: list[tuple[int, DraftCard, int]] = []  # (card id, draft card, deck id)
+            tags_db: dict[tuple, str] = {}  # tags repeat across notes: store each set's text once
+            card_new = CardState.NEW
             for done, it in enumerate(items):
                 if progress and done % 2000 == 0:
                     progress(done, total)
                 note = it.note
-                ntid = notetype_id(note.notetype)
+                ntid = nt_ids.get(note.notetype) or notetype_id(note.notetype)
                 if it.action == "new":
                     nid = next_note
                     next_note += 1
-                    note_rows.append((nid, note.guid, ntid, _dump_fields(note.fields),
-                                      _tags_to_db(note.tags), note.source or "",
-                                      sort_text(note.fields[0]), now_ms, now_ms))
-                    if not note.cards:  # the common case: content only, every card new
-                        did = deck_id(note.deck)
+                    fields = note.fields
+                    tags = tuple(note.tags)
+                    tags_text = tags_db.get(tags)
+                    if tags_text is None:
+                        tags_text = tags_db[tags] = _tags_to_db(tags)
+                    note_rows.append((nid, note.guid, ntid, _dump_fields(fields), tags_text, note.source or "",
+                                      sort_text(fields[0]), now_ms, now_ms))
+                    result.new += 1
+                    cards = note.cards
+                    if not cards:  # content only (CSV, Markdown): every card new, in import order
+                        did = deck_ids.get(note.deck) or deck_id(note.deck)
                         for o in it.ords:
                             card_rows.append((next_card, nid, o, did, position, 0, 0))
                             next_card += 1
                             position += 1
-                        result.new += 1
                         continue
-                    by_ord = {c.ord: c for c in note.cards}
+                    if len(cards) == 1 and len(it.ords) == 1:
+                        dc = cards[0]
+                        if (dc.ord == it.ords[0] and not dc.reviews and dc.state == card_new
+                                and not dc.buried):
+                            # A package's plain new card (shared decks: nearly all of them).
+                            raw = dc.deck or note.deck
+                            did = deck_ids.get(raw) or deck_id(raw)
+                            card_rows.append((next_card, nid, dc.ord, did,
+                                              position if dc.position is None else base + dc.position,
+                                              int(bool(dc.suspended)), int(dc.flag)))
+                            next_card += 1
+                            position += 1
+                            continue
+                    by_ord = {c.ord: c for c in cards}
                     for o in sorted(set(it.ords) | set(by_ord)):
                         dc = by_ord.get(o)
                         did = deck_id(dc.deck if dc is not None and dc.deck else note.deck)
@@ -477,7 +494,6 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
                                           int(dc.flag) if dc else 0))
                         if dc is not None and (dc.reviews or dc.state != CardState.NEW or dc.buried):
                             sched_cards.append((cid, dc, did))
-                    result.new += 1
                 else:
                     nid = it.note_id
                     if it.action == "update":
@@ -515,10 +531,7 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
                 "INSERT INTO card (id, note_id, ord, deck_id, position, suspended, flag) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 card_rows)
             result.reviews_added = _apply_scheduling(col, conn, sched_cards, review_rows, now_ms)
-            for it in items:
-                d = it.note.deck
-                if d not in result.decks:
-                    result.decks.append(d)
+            result.decks = list(dict.fromkeys(it.note.deck for it in items))
         col._touch()
     except BaseException:
         for p in written:
@@ -535,13 +548,18 @@ def _check_plan_still_holds(conn, path: str, items: list[NotePlan]) -> None:
     a note planned as new that now exists, or one planned as an update that was deleted."""
     new = [i.note.guid for i in items if i.action == "new"]
     old = [i.note_id for i in items if i.action != "new"]
-    for keys, sql, bad in ((new, "SELECT COUNT(*) FROM note WHERE guid IN ({})", lambda n, k: n > 0),
-                           (old, "SELECT COUNT(*) FROM note WHERE id IN ({})", lambda n, k: n < len(k))):
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            if bad(conn.execute(sql.format(",".join("?" * len(chunk))), chunk).fetchone()[0], chunk):
-                raise ImportFailed(path, "the collection changed since this import was previewed (notes were "
-                                         "imported or deleted meanwhile); nothing was imported: import it again")
+    if not conn.execute("SELECT EXISTS (SELECT 1 FROM note)").fetchone()[0]:
+        stale = bool(old)  # nothing is there: no new note clashes, but every planned update was deleted
+    else:
+        # One statement for any number of keys: the list travels as one JSON array.
+        stale = (bool(new) and conn.execute("SELECT EXISTS (SELECT 1 FROM note WHERE guid IN "
+                                            "(SELECT value FROM json_each(?)))", (json.dumps(new),)).fetchone()[0]
+                 ) or (bool(old) and conn.execute("SELECT COUNT(*) FROM note WHERE id IN "
+                                                  "(SELECT value FROM json_each(?))",
+                                                  (json.dumps(old),)).fetchone()[0] < len(set(old)))
+    if stale:
+        raise ImportFailed(path, "the collection changed since this import was previewed (notes were "
+                                 "imported or deleted meanwhile); nothing was imported: import it again")
 
 
 _encode_str = json.encoder.encode_basestring  # the C encoder: what json.dumps(ensure_ascii=False) uses

@@ -298,10 +298,11 @@ class Reader:
         return self._rows("SELECT id, guid, mid, tags, flds FROM notes ORDER BY id")
 
     def cards(self):
-        """Rows ``(id, nid, did, ord, type, queue, due, ivl, left, odue, odid, flags, data)``."""
+        """Rows ``(id, nid, did, ord, type, queue, due, left, odue, odid, flags, data)`` in table order
+        (a note's cards are not sorted by ``ord``: callers grouping by note sort the few that need it,
+        which is cheaper than an ordered scan through the ``nid`` index)."""
         return self._rows(
-            "SELECT id, nid, did, ord, type, queue, due, ivl, left, odue, odid, flags, data FROM cards"
-            " ORDER BY nid, ord"
+            "SELECT id, nid, did, ord, type, queue, due, left, odue, odid, flags, data FROM cards"
         )
 
     def revlog(self):

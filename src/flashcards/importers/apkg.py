@@ -211,7 +211,8 @@ def _warn_missing_media(draft: Draft) -> None:
     missing: dict[str, None] = {}
     for note in draft.notes:
         for value in note.fields:
-            if "<" not in value and "[sound:" not in value:  # cheap test: most fields hold no reference
+            # Cheap test: every reference holds "=" (src=, data=) or "[" ([sound:]); most fields neither.
+            if "=" not in value and "[" not in value:
                 continue
             for raw in _ref_names(value):
                 if not raw or "://" in raw or raw.startswith(("data:", "//")):
@@ -270,11 +271,14 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
         raise CollectionError(f"damaged collection (creation time {crt})")
     no_reviews: tuple = ()
     notes = draft.notes
+    nt_fields = {mid: len(nt.fields) for mid, nt in notetypes.items()}
+    max_chars = MAX_FIELD_BYTES // 4  # a UTF-8 character is at most 4 bytes: shorter notes need no measuring
     for index, (nid, guid, mid, tags, flds) in enumerate(reader.notes(), start=1):
-        if not isinstance(flds, str) or not isinstance(guid, str):
-            raise CollectionError(f"damaged collection (note {nid} is not text)")
+        if type(flds) is not str or type(guid) is not str:
+            if not isinstance(flds, str) or not isinstance(guid, str):
+                raise CollectionError(f"damaged collection (note {nid} is not text)")
         fields = flds.split("\x1f")
-        if len(flds) * 4 > MAX_FIELD_BYTES:  # cheap test first: a UTF-8 char is at most 4 bytes
+        if len(flds) > max_chars:
             for i, value in enumerate(fields):
                 size = len(value.encode("utf-8"))
                 if size > MAX_FIELD_BYTES:
@@ -284,8 +288,9 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
                         f" (field {i + 1}: {size:,} bytes); refusing the file",
                         index,
                     )
-        nt = notetypes.get(mid)
-        if nt is None or not nt.fields:
+        n_fields = nt_fields.get(mid)
+        if not n_fields:
+            nt = notetypes.get(mid)
             why = (
                 "a note type missing from the package"
                 if nt is None
@@ -293,40 +298,71 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
             )
             draft.skipped.append((index, f"note {guid!r} uses {why}"))
             continue
-        if len(fields) != len(nt.fields):
-            if len(fields) < len(nt.fields):
-                fields += [""] * (len(nt.fields) - len(fields))
-            elif any(fields[len(nt.fields) :]):
+        if len(fields) != n_fields:
+            if len(fields) < n_fields:
+                fields += [""] * (n_fields - len(fields))
+            elif any(fields[n_fields:]):
+                nt = notetypes[mid]
                 draft.skipped.append(
                     (
                         index,
-                        f"note {guid!r} has {len(fields)} fields, its note type {nt.name!r} {len(nt.fields)}",
+                        f"note {guid!r} has {len(fields)} fields, its note type {nt.name!r} {n_fields}",
                     )
                 )
                 continue
             else:
-                del fields[len(nt.fields) :]
+                del fields[n_fields:]
         used_nt[mid] = None
 
         rows = cards_by_note.get(nid)
         cards: list[DraftCard] | None = None
         note_deck = "Default"
         if rows:
+            if len(rows) > 1:
+                rows.sort(key=_by_ord)
             cards = []
             for k, row in enumerate(rows):
-                name, config = home_of.get(row[10] or row[2], fallback)  # odid, else did
+                cid, _nid, did, ord_, ctype, queue, due, left, odue, odid, flags, _data = row
+                name, config = home_of.get(odid or did, fallback)
                 if k == 0:
                     note_deck = name
                     used_decks.add(name)
                 elif name != note_deck:
                     used_decks.add(name)
+                if (
+                    ctype == 0
+                    and not odid
+                    and type(ord_) is int
+                    and type(ctype) is int
+                    and type(queue) is int
+                    and type(due) is int
+                    and type(left) is int
+                    and type(odue) is int
+                    and type(odid) is int
+                    and type(flags) is int
+                    and 0 <= ord_ < MAX_ORD
+                    and cid not in reviews_by_card
+                ):
+                    # The common case (shared decks): a plain new card, in its home deck. The same
+                    # values as _card's first branch, without the call.
+                    cards.append(
+                        DraftCard(
+                            ord_,
+                            None if name == note_deck else name,
+                            suspended=queue == -1,
+                            buried=queue in (-2, -3),
+                            flag=flags & 7,
+                            position=min(due, MAX_POSITION) if due > 0 else 0,
+                        )
+                    )
+                    continue
                 card, bad = _card(
                     row,
                     None if name == note_deck else name,
                     guid,
                     crt,
                     config,
-                    reviews_by_card.get(row[0], no_reviews),
+                    reviews_by_card.get(cid, no_reviews),
                     v1,
                 )
                 odd_rows += bad
@@ -335,13 +371,14 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
             used_decks.add("Default")
         notes.append(
             DraftNote(
-                guid=guid,
-                notetype=nt_name[mid],
-                fields=fields,
-                tags=tags.split() if isinstance(tags, str) else [],
-                deck=note_deck,
-                cards=cards,
-                line=index,
+                guid,
+                nt_name[mid],
+                fields,
+                tags.split() if type(tags) is str else [],
+                note_deck,
+                "",
+                cards,
+                index,
             )
         )
 
@@ -379,6 +416,11 @@ def _read_collection(reader: Reader, draft: Draft, path: Path) -> None:
     draft.decks = list(names.values())
 
 
+def _by_ord(row: tuple):
+    # A hostile file's ordinal may not be a number: sort those last (_card then refuses the file).
+    return (0, row[3]) if type(row[3]) is int else (1, 0)
+
+
 def _clean_deck_name(name: str) -> str:
     parts = [p.strip() for p in name.split("::")]
     return "::".join(p for p in parts if p) or "Default"
@@ -401,7 +443,7 @@ def _card(
     ``v1``: the package comes from Anki 2.0's scheduler, where a lapsed card relearns as a review
     card in the learning queue and learning answers had three buttons (Again, Good, Easy).
     """
-    cid, _nid, _did, ord_, ctype, queue, due, _ivl, left, odue, odid, flags, data = row
+    cid, _nid, _did, ord_, ctype, queue, due, left, odue, odid, flags, data = row
     # SQLite columns hold any type: a hostile file must not reach arithmetic with text or floats.
     if not (
         type(ord_) is int
