@@ -828,3 +828,18 @@ def test_lazy_queue_reads_what_the_full_read_gives(cards, new_limits, rev_limits
     finally:
         col.close()
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_failed_answer_writes_nothing_and_the_next_one_works(col, now):
+    """An answer is one transaction: if its card update fails, its review row is not kept either."""
+    did = col.deck_id("D", create=True)
+    a, b = _fill(col, "D", 2)
+    s = col.study(did)
+    col._sql(f"CREATE TEMP TRIGGER fail_card BEFORE UPDATE OF due_ms ON card WHEN NEW.id = {a} "
+             "BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+    with pytest.raises(Exception, match="disk says no"):
+        s.answer(a, 3, now)
+    assert col._sql("SELECT COUNT(*) FROM review").fetchone()[0] == 0
+    assert col.card_columns(a)["state"] == 0 and not col.db.in_transaction()
+    s.answer(b, 3, now)  # the connection is usable: no transaction was left open
+    assert [r[0] for r in col._sql("SELECT card_id FROM review")] == [b]

@@ -92,6 +92,9 @@ def to_fsrs(s: SchedState, card_id: int, now_ms: int) -> FsrsCard:
     )
 
 
+_FUZZ_RNG = random.Random()
+
+
 def _fuzzed_days(days: int, maximum: int, seed: int) -> int:
     """fsrs's fuzz range for an interval, with a seeded draw instead of the global random."""
     if days < 2.5:
@@ -102,7 +105,8 @@ def _fuzzed_days(days: int, maximum: int, seed: int) -> int:
     lo = max(2, round(days - delta))
     hi = min(round(days + delta), maximum)
     lo = min(lo, hi)
-    x = random.Random(seed).random()
+    _FUZZ_RNG.seed(seed)  # reseeded per draw: the same as random.Random(seed).random(), without a new object
+    x = _FUZZ_RNG.random()
     return min(round(x * (hi - lo + 1) + lo), maximum)
 
 

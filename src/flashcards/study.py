@@ -34,8 +34,9 @@ from flashcards.timeutil import day_bounds, from_ms, local_tz, require_utc, stud
 
 LEARN_AHEAD_MS = 20 * 60 * 1000
 MAX_DURATION_MS = 60_000
-_KIND_FOR_STATE = {CardState.NEW: ReviewKind.LEARN, CardState.LEARNING: ReviewKind.LEARN,
-                   CardState.REVIEW: ReviewKind.REVIEW, CardState.RELEARNING: ReviewKind.RELEARN}
+_KIND_FOR_STATE = {int(k): int(v) for k, v in {
+    CardState.NEW: ReviewKind.LEARN, CardState.LEARNING: ReviewKind.LEARN,
+    CardState.REVIEW: ReviewKind.REVIEW, CardState.RELEARNING: ReviewKind.RELEARN}.items()}
 
 
 @dataclass
@@ -368,6 +369,16 @@ def due_counts(col, deck_id: int, now: datetime) -> tuple[int, int, int]:
     return g.new, lrn, g.review
 
 
+_CARD_STATE_SQL = (
+    "SELECT c.state, c.step, c.stability, c.difficulty, c.due_ms, c.last_review_ms, c.reps, c.lapses, "
+    "c.deck_id, c.note_id, c.ord, c.suspended, n.guid FROM card c JOIN note n ON n.id = c.note_id WHERE c.id = ?")
+_INSERT_REVIEW_SQL = ("INSERT INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, state_before, "
+                      "duration_ms, interval_s, undo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+_UPDATE_CARD_SQL = ("UPDATE card SET state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
+                    "last_review_ms = ?, reps = ?, lapses = ? WHERE id = ?")
+_UNDO_JSON = json.JSONEncoder(separators=(",", ":"))  # one encoder, not one per answer
+
+
 class StudySession:
     """Studying one deck (and its subdecks): next card, answer, bury, suspend, flag, undo."""
 
@@ -386,9 +397,11 @@ class StudySession:
 
     # ---------------------------------------------------------------- queue
 
-    def _ensure(self, now: datetime) -> _Gathered:
+    def _ensure(self, now: datetime, external: bool = True) -> _Gathered:
         col = self.col
-        changed = col.data_version_changed()
+        # ``external=False`` (answering): a commit by another connection is picked up by the next
+        # ``next_card``; the answer itself reads the card fresh from the database.
+        changed = external and col.data_version_changed()
         now_ms = to_ms(now)
         # Recomputed on a change too: the rollover hour (a setting) may be what changed.
         if changed or col.mutations != self._built_mut or not (self._day_start_ms <= now_ms < self._day_end_ms):
@@ -494,10 +507,7 @@ class StudySession:
     # ---------------------------------------------------------------- answering
 
     def _card_state(self, card_id: int):
-        row = self.col._sql(
-            "SELECT c.state, c.step, c.stability, c.difficulty, c.due_ms, c.last_review_ms, c.reps, c.lapses, "
-            "c.deck_id, c.note_id, c.ord, c.suspended, n.guid FROM card c JOIN note n ON n.id = c.note_id "
-            "WHERE c.id = ?", (card_id,)).fetchone()
+        row = self.col.db.connection().execute(_CARD_STATE_SQL, (card_id,)).fetchone()
         if row is None:
             from flashcards.errors import FlashcardsError
 
@@ -522,7 +532,7 @@ class StudySession:
             raise ValueError(f"rating must be 1-4, not {rating!r}")
         now = require_utc(now or utc_now())
         col = self.col
-        self._ensure(now)
+        self._ensure(now, external=False)
         now_ms = to_ms(now)
         before, deck_id, note_id, ord_, suspended, guid = self._card_state(card_id)
         # Answers of one card are strictly time-ordered (replay sorts by id = time).
@@ -548,24 +558,37 @@ class StudySession:
         # Deterministic from time + card identity, the same key the .apkg importer derives from a revlog
         # id, so re-importing our own export (or merging another device's log) adds no duplicates.
         rid = review_id(now_ms, f"{now_ms}:{guid}:{ord_}")
-        with col.db.atomic():
-            conn.execute("INSERT INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, "
-                     "state_before, duration_ms, interval_s, undo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                     (rid, card_id, guid, ord_, deck_id, now_ms, rating, int(_KIND_FOR_STATE[CardState(before.state)]),
+        review_row = (rid, card_id, guid, ord_, deck_id, now_ms, rating, _KIND_FOR_STATE[before.state],
                       int(before.state), max(0, min(int(duration_ms), MAX_DURATION_MS)),
-                      (after.due_ms - now_ms) // 1000, json.dumps(undo, separators=(",", ":"))))
-            conn.execute("UPDATE card SET state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
-                         "last_review_ms = ?, reps = ?, lapses = ? WHERE id = ?",
-                         (int(after.state), after.step, after.stability, after.difficulty, after.due_ms, now_ms,
-                          after.reps, after.lapses, card_id))
-            if siblings:
-                conn.executemany("UPDATE card SET buried_until = ? WHERE id = ?",
-                                                [(today + 1, sid) for sid, _ in siblings])
-            if leech:
-                if tagged:
-                    col.add_tag(note_id, "leech")
-                if opts.leech_action == "suspend":
-                    col._sql("UPDATE card SET suspended = 1 WHERE id = ?", (card_id,))
+                      (after.due_ms - now_ms) // 1000, _UNDO_JSON.encode(undo))
+        card_row = (int(after.state), after.step, after.stability, after.difficulty, after.due_ms, now_ms,
+                    after.reps, after.lapses, card_id)
+        if leech or col.db.in_transaction():
+            with col.db.atomic():  # the rare path, through the store's own helpers
+                conn.execute(_INSERT_REVIEW_SQL, review_row)
+                conn.execute(_UPDATE_CARD_SQL, card_row)
+                if siblings:
+                    conn.executemany("UPDATE card SET buried_until = ? WHERE id = ?",
+                                     [(today + 1, sid) for sid, _ in siblings])
+                if leech:
+                    if tagged:
+                        col.add_tag(note_id, "leech")
+                    if opts.leech_action == "suspend":
+                        col._sql("UPDATE card SET suspended = 1 WHERE id = ?", (card_id,))
+        else:
+            # The hot path: one BEGIN IMMEDIATE ... COMMIT on the connection (what ``atomic()`` issues,
+            # without its bookkeeping); COMMIT returns once the WAL is synced (synchronous=FULL).
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(_INSERT_REVIEW_SQL, review_row)
+                conn.execute(_UPDATE_CARD_SQL, card_row)
+                if siblings:
+                    conn.executemany("UPDATE card SET buried_until = ? WHERE id = ?",
+                                     [(today + 1, sid) for sid, _ in siblings])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
         self._undo.append(("answer", card_id, rid))
         self._after_change(card_id, now_ms, after, [sid for sid, _ in siblings],
                            removed=leech and opts.leech_action == "suspend", where=(note_id, deck_id),
