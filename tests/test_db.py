@@ -453,6 +453,20 @@ def test_search_treats_percent_and_underscore_literally(col):
     assert sorted(r.question for r in col.search("s")) == ["plain words", "snake_case"]
 
 
+def test_search_ignores_case_in_every_script(col):
+    add_basic(col, "Память и время", "answer")
+    add_basic(col, "Ωμέγα", "ΑΛΦΑ")
+    add_basic(col, "Ärger", tags=["Übung"])
+    add_basic(col, "plain")
+    assert [r.question for r in col.search("ПАМЯТЬ")] == ["Память и время"]
+    assert [r.question for r in col.search("память")] == ["Память и время"]
+    assert [r.question for r in col.search("ωμέγα")] == ["Ωμέγα"]
+    assert [r.question for r in col.search("αλφα")] == ["Ωμέγα"]  # the back field matches too
+    assert [r.question for r in col.search("ärger")] == ["Ärger"]
+    assert [r.question for r in col.search("übung")] == ["Ärger"]  # and tags
+    assert [r.question for r in col.search("ПЛАН")] == []
+
+
 def test_multi_card_notes_are_found_per_deck_subtree(col):
     """Sibling burying only matters where a note has two cards among the decks studied."""
     a, b = col.deck_id("A", create=True), col.deck_id("B", create=True)

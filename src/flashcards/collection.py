@@ -657,12 +657,19 @@ class Collection:
         now = require_utc(now or utc_now())
         where, params = ["1"], []
         if text:
-            # % and _ typed by the user are literal characters, not LIKE wildcards.
-            where.append("(n.fields LIKE ? ESCAPE '\\' OR n.sort_field LIKE ? ESCAPE '\\' "
-                         "OR n.tags LIKE ? ESCAPE '\\')")
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            like = f"%{escaped}%"
-            params += [like, like, like]
+            if text.isascii():
+                # SQLite's LIKE: fast, case-insensitive for ASCII; % and _ typed by the user are
+                # literal characters, not wildcards.
+                where.append("(n.fields LIKE ? ESCAPE '\\' OR n.sort_field LIKE ? ESCAPE '\\' "
+                             "OR n.tags LIKE ? ESCAPE '\\')")
+                escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                like = f"%{escaped}%"
+                params += [like, like, like]
+            else:
+                # Any other script (Cyrillic, Greek, accented Latin): Unicode case folding.
+                where.append("(fc_contains(n.fields, ?) OR fc_contains(n.sort_field, ?) OR fc_contains(n.tags, ?))")
+                folded = text.casefold()
+                params += [folded, folded, folded]
         if deck is not None:
             did = deck if isinstance(deck, int) else self.deck_id(deck)
             ids = self.subtree_ids(did)

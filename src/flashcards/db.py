@@ -142,6 +142,12 @@ MIGRATIONS = [_migration_1, _migration_2, _migration_3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def casefold_contains(haystack: str | None, folded_needle: str) -> int:
+    """SQL ``fc_contains(text, needle)``: 1 when ``needle`` (already case-folded) occurs in ``text``
+    compared case-insensitively in every script. SQLite's LIKE folds only ASCII letters."""
+    return 1 if haystack is not None and folded_needle in haystack.casefold() else 0
+
+
 def open_db(path: str | Path, database: SqliteDatabase = db) -> SqliteDatabase:
     """Open (creating if needed) the collection database at ``path`` and bring its schema up to date.
 
@@ -154,6 +160,7 @@ def open_db(path: str | Path, database: SqliteDatabase = db) -> SqliteDatabase:
     # journal_mode is set only after the version check: switching a rollback-journal file to WAL
     # rewrites its header, and a file from a newer app must stay byte-for-byte unchanged.
     database.init(str(path), pragmas={k: v for k, v in PRAGMAS.items() if k != "journal_mode"}, timeout=10)
+    database.register_function(casefold_contains, "fc_contains", 2, deterministic=True)  # every connection
     try:
         database.connect(reuse_if_open=True)
         version = database.execute_sql("PRAGMA user_version").fetchone()[0]
