@@ -401,3 +401,40 @@ def test_a_plan_updating_a_note_deleted_meanwhile_is_refused_cleanly(col, tmp_pa
     with pytest.raises(ImportFailed, match="changed since"):
         importing.apply(col, stale)
     assert snapshot(col) == before
+
+
+def _card_indexes(col) -> list:
+    return col._sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'card' "
+                    "ORDER BY name").fetchall()
+
+
+def test_a_big_import_rebuilds_the_card_indexes_it_dropped(col, tmp_path, monkeypatch):
+    # A big import into a small table builds the card indexes after the insert (here: "big" is 2).
+    monkeypatch.setattr(importing, "REINDEX_MIN_CARDS", 2)
+    add_basic(col, "existing")
+    indexes = _card_indexes(col)
+    assert len(indexes) >= 3
+    f = tsv(tmp_path / "x.tsv", [("one", "1"), ("two", "2"), ("three", "3")])
+    r = importing.apply(col, importing.plan(col, importing.parse(f)))
+    assert r.new == 3
+    assert _card_indexes(col) == indexes
+    assert col._sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+    order = [r[0] for r in col._sql(
+        "SELECT n.sort_field FROM card c JOIN note n ON n.id = c.note_id ORDER BY c.position")]
+    assert order == ["existing", "one", "two", "three"]
+
+
+def test_a_big_import_that_fails_keeps_the_card_indexes(col, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "REINDEX_MIN_CARDS", 2)
+    indexes = _card_indexes(col)
+    before = snapshot(col)
+
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(importing, "_apply_scheduling", boom)  # runs after the cards are inserted
+    f = tsv(tmp_path / "x.tsv", [("one", "1"), ("two", "2"), ("three", "3")])
+    with pytest.raises(RuntimeError):
+        importing.apply(col, importing.plan(col, importing.parse(f)))
+    assert snapshot(col) == before
+    assert _card_indexes(col) == indexes

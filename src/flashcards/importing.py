@@ -433,6 +433,7 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
 
             next_note = (conn.execute("SELECT MAX(id) FROM note").fetchone()[0] or 0) + 1
             next_card = (conn.execute("SELECT MAX(id) FROM card").fetchone()[0] or 0) + 1
+            existing_cards = next_card - 1  # at most (ids of deleted cards are not reused)
             position = (conn.execute("SELECT MAX(position) FROM card").fetchone()[0] or 0) + 1
             # A file's own new-card order (e.g. Anki's positions) comes after the cards already here.
             base = position
@@ -527,9 +528,7 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
             conn.executemany(
                 "INSERT INTO note (id, guid, notetype_id, fields, tags, source, sort_field, created_ms, modified_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", note_rows)
-            conn.executemany(
-                "INSERT INTO card (id, note_id, ord, deck_id, position, suspended, flag) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                card_rows)
+            _insert_cards(conn, card_rows, existing_cards)
             result.reviews_added = _apply_scheduling(col, conn, sched_cards, review_rows, now_ms)
             result.decks = list(dict.fromkeys(it.note.deck for it in items))
         col._touch()
@@ -541,6 +540,25 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
         if callable(draft.cleanup):
             draft.cleanup()
     return result
+
+
+REINDEX_MIN_CARDS = 20_000
+
+
+def _insert_cards(conn, rows: list[tuple], existing: int) -> None:
+    """Insert card rows. A big import into a smaller table drops the card table's secondary indexes
+    and builds them again afterwards, in the same transaction: SQLite builds an index from sorted
+    keys faster than it inserts the same keys one by one. What is on disk at commit is the same."""
+    rebuild: list[tuple[str, str]] = []
+    if len(rows) >= REINDEX_MIN_CARDS and len(rows) > existing:
+        rebuild = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'card' "
+                               "AND sql IS NOT NULL ORDER BY name").fetchall()
+        for name, _sql in rebuild:
+            conn.execute('DROP INDEX "{}"'.format(name.replace('"', '""')))
+    conn.executemany(
+        "INSERT INTO card (id, note_id, ord, deck_id, position, suspended, flag) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    for _name, sql in rebuild:
+        conn.execute(sql)
 
 
 def _check_plan_still_holds(conn, path: str, items: list[NotePlan]) -> None:
