@@ -391,6 +391,30 @@ def test_a_note_type_of_the_same_name_with_other_fields_is_kept_apart(col, now):
     assert col.notetype_fields("Basic") == ["Front", "Back"]
 
 
+def test_a_look_alike_of_a_built_in_type_keeps_its_own_templates(col, now):
+    """An imported "Basic" with other templates never rewrites the built-in's, nor the reverse."""
+    from flashcards.drafts import BASIC, DraftNotetype, DraftTemplate
+
+    own = add_basic(col, "mine")
+    theirs = DraftNotetype("Basic", ("Front", "Back"), (DraftTemplate("Card 1", "Q: {{Front}}", "A: {{Back}}"),),
+                           css=".card { color: red }")
+    ntid = col.notetype_id(theirs)
+    assert col.notetype(ntid).name == "Basic (2)" and col.notetype_id(theirs) == ntid
+    imported = col.add_note("Basic (2)", ["theirs", "x"], now=now)
+    add_basic(col, "another of mine")  # the built-in again: nothing of "Basic (2)" changes
+    assert col.notetype(ntid).templates == theirs.templates
+    assert col.notetype(col.notetype_id(BASIC)).templates == BASIC.templates
+    assert col.render(card_ids(col, imported)[0]).front.startswith("Q: theirs")
+    assert "Q:" not in col.render(card_ids(col, own)[0]).front
+    # the same templates with other CSS are the built-in itself (cards are drawn without CSS)
+    assert col.notetype_id(DraftNotetype("Basic", BASIC.fields, BASIC.templates, css="x")) == col.notetype_id(BASIC)
+    # and so is Anki's stock Basic, which differs only by whitespace around its <hr id=answer>
+    anki_basic = DraftNotetype("Basic", ("Front", "Back"),
+                               (DraftTemplate("Card 1", "{{Front}}", "{{FrontSide}}\n\n<hr id=answer>\n\n{{Back}}"),))
+    assert col.notetype_id(anki_basic) == col.notetype_id(BASIC)
+    assert col.notetype_names() == ["Basic", "Basic (and reversed card)", "Cloze", "Basic (2)"]
+
+
 def test_update_note_adds_cards_for_new_clozes(col, now):
     did = col.deck_id("D", create=True)
     nid = col.add_note("Cloze", ["{{c1::a}}", ""], deck_id=did, now=now)

@@ -144,6 +144,17 @@ def sort_text(field_html: str) -> str:
     return html.unescape(_TAG_RE.sub(" ", field_html)).strip()[:500]
 
 
+_SPACE_BY_TAG_RE = re.compile(r"\s*(<[^>]*>)\s*")
+
+
+def _same_look(templates_json_a: str, templates_json_b: str) -> bool:
+    """Whether two stored template lists look alike: equal up to whitespace next to tags and runs of
+    whitespace (Anki's stock Basic has ``\n\n`` around its ``<hr id=answer>``, ours has none)."""
+    def norm(js: str) -> list:
+        return [[" ".join(_SPACE_BY_TAG_RE.sub(r"\1", part).split()) for part in t] for t in json.loads(js)]
+    return templates_json_a == templates_json_b or norm(templates_json_a) == norm(templates_json_b)
+
+
 def deck_parent(name: str) -> str | None:
     """``A::B::C`` -> ``A::B``; a top-level deck has no parent."""
     return name.rsplit(SEP, 1)[0] if SEP in name else None
@@ -447,9 +458,12 @@ class Collection:
 
         A stored type of the same name but different fields is left alone and the incoming one is
         stored under a numbered name ("Name (2)"). Templates and CSS of a same-name, same-fields type
-        are updated to the incoming ones.
+        are updated to the incoming ones — except under a built-in's name (Basic, Cloze, ...): notes
+        added with the built-in and notes imported with a look-alike keep their own templates, so
+        the look-alike is stored as "Basic (2)".
         """
         base, n = nt.name, 1
+        templates = json.dumps([[t.name, t.front, t.back] for t in nt.templates])
         while True:
             name = base if n == 1 else f"{base} ({n})"
             row = self._sql("SELECT id, fields, templates, is_cloze, css FROM notetype WHERE name = ?",
@@ -457,7 +471,11 @@ class Collection:
             if row is None:
                 break
             if tuple(json.loads(row[1])) == tuple(nt.fields) and bool(row[3]) == nt.is_cloze:
-                templates = json.dumps([[t.name, t.front, t.back] for t in nt.templates])
+                if name in BUILTIN_NOTETYPES:
+                    if _same_look(row[2], templates):
+                        return row[0]  # (CSS is kept as stored: cards are drawn without it)
+                    n += 1
+                    continue
                 if row[2] != templates or row[4] != nt.css:
                     self._sql("UPDATE notetype SET templates = ?, css = ? WHERE id = ?",
                               (templates, nt.css, row[0]))
