@@ -503,3 +503,22 @@ def test_multi_card_notes_are_found_per_deck_subtree(col):
     col.set_card_columns(second, deck_id=b)
     assert not col.has_multi_card_notes([a]) and not col.has_multi_card_notes([b])
     assert col.has_multi_card_notes([a, b])
+
+
+def test_a_deleted_cards_id_is_never_given_to_a_new_card(col, now):
+    """The deleted card's reviews stay in the log under its id: a new card must not inherit them."""
+    did = col.deck_id("D", create=True)
+    add_basic(col, "kept", deck="D")
+    gone = add_basic(col, "deleted", deck="D")
+    old_card = card_ids(col, gone)[0]
+    col.study(did).answer(old_card, 3, now)
+    col.delete_notes([gone])
+    fresh = card_ids(col, add_basic(col, "new one", deck="D"))[0]
+    assert fresh > old_card
+    assert col.card_info(fresh, now).reviews == []
+    assert col._sql("SELECT COUNT(*) FROM review WHERE card_id = ?", (old_card,)).fetchone()[0] == 1
+    cloze = col.add_note("Cloze", ["{{c1::a}}", ""], deck_id=did, now=now)
+    col.delete_notes([cloze])  # its card had the largest id again
+    nid = col.add_note("Cloze", ["{{c1::b}}", ""], deck_id=did, now=now)
+    col.update_note(nid, ["{{c1::b}} {{c2::c}}", ""], now=now)  # a card added to an existing note
+    assert min(card_ids(col, nid)) > max(old_card, fresh)

@@ -544,15 +544,25 @@ class Collection:
                 (guid, ntid, json.dumps(fields, ensure_ascii=False), _tags_to_db(tags), source,
                  sort_text(fields[0]), now_ms, now_ms))
             note_id = cur.lastrowid
-            pos = self._next_position()
+            pos, cid = self._next_position(), self.next_card_id()
             self.db.connection().executemany(
-                "INSERT INTO card (note_id, ord, deck_id, position) VALUES (?, ?, ?, ?)",
-                [(note_id, o, deck_id, pos + i) for i, o in enumerate(ords)])
+                "INSERT INTO card (id, note_id, ord, deck_id, position) VALUES (?, ?, ?, ?, ?)",
+                [(cid + i, note_id, o, deck_id, pos + i) for i, o in enumerate(ords)])
         self._touch()
         return note_id
 
     def _next_position(self) -> int:
         return (self._sql("SELECT MAX(position) FROM card").fetchone()[0] or 0) + 1
+
+    def next_card_id(self) -> int:
+        """The id for a new card: above every card id in use and every id the review log names.
+
+        SQLite would give a new row the largest id + 1, i.e. the id of a card just deleted; that
+        card's reviews stay in the log under its id and must never become another card's history.
+        """
+        row = self._sql("SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM card "
+                        "UNION ALL SELECT MAX(card_id) FROM review)").fetchone()
+        return (row[0] or 0) + 1
 
     def note(self, note_id: int) -> NoteView:
         """A note with its fields, tags, deck (of its first card) and source."""
@@ -591,10 +601,10 @@ class Collection:
             return 0
         if deck_id is None:
             deck_id = next(iter(have.values())) if have else self.deck_id("Default", create=True)
-        pos = self._next_position()
+        pos, cid = self._next_position(), self.next_card_id()
         self.db.connection().executemany(
-            "INSERT INTO card (note_id, ord, deck_id, position) VALUES (?, ?, ?, ?)",
-            [(note_id, o, deck_id, pos + i) for i, o in enumerate(missing)])
+            "INSERT INTO card (id, note_id, ord, deck_id, position) VALUES (?, ?, ?, ?, ?)",
+            [(cid + i, note_id, o, deck_id, pos + i) for i, o in enumerate(missing)])
         return len(missing)
 
     def delete_notes(self, note_ids: Iterable[int]) -> int:
