@@ -438,3 +438,36 @@ def test_a_big_import_that_fails_keeps_the_card_indexes(col, tmp_path, monkeypat
         importing.apply(col, importing.plan(col, importing.parse(f)))
     assert snapshot(col) == before
     assert _card_indexes(col) == indexes
+
+
+def test_foreign_key_checks_are_back_on_after_an_import(col, tmp_path, monkeypatch):
+    f = tsv(tmp_path / "x.tsv", [("one", "1"), ("two", "2")])
+    importing.apply(col, importing.plan(col, importing.parse(f)))
+    assert col._sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(importing, "_apply_scheduling", boom)
+    f = tsv(tmp_path / "y.tsv", [("three", "3")])
+    with pytest.raises(RuntimeError):
+        importing.apply(col, importing.plan(col, importing.parse(f)))
+    assert col._sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_the_import_checks_the_keys_its_rows_name(col):
+    # SQLite's per-row foreign-key checks are paused during apply; _check_references stands in.
+    nid = add_basic(col, "existing")
+    did = col.deck_id("Default")
+    ntid = col._sql("SELECT notetype_id FROM note WHERE id = ?", (nid,)).fetchone()[0]
+    conn = col.db.connection()
+    note = (nid + 1, "g", ntid, "[]", " ", "", "", 0, 0)
+    importing._check_references(conn, [note], [(1, nid + 1, 0, did), (2, nid, 1, did)], [nid])
+    with pytest.raises(RuntimeError, match="deck"):
+        importing._check_references(conn, [note], [(1, nid + 1, 0, 9999)], [])
+    with pytest.raises(RuntimeError, match="notetype"):
+        importing._check_references(conn, [note[:2] + (9999,) + note[3:]], [], [])
+    with pytest.raises(RuntimeError, match="note that does not exist"):
+        importing._check_references(conn, [note], [(1, nid + 7, 0, did)], [nid + 7])
+    with pytest.raises(RuntimeError, match="note that does not exist"):
+        importing._check_references(conn, [note], [(1, nid, 0, did)], [])  # not planned as an update

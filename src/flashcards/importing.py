@@ -391,10 +391,15 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
     now_ms = to_ms(utc_now())
     written, result.media_added = _write_media(col, draft, items)
     result.warnings = list(draft.warnings)  # _write_media adds its own (unsafe media names)
-    conn = None
+    conn = col.db.connection()
+    # SQLite checks each inserted row's foreign keys (notetype, deck, note) with a lookup apiece;
+    # _check_references checks the few distinct ones this import uses instead. The pragma cannot
+    # change inside a transaction, so under a caller's open transaction the row checks stay on.
+    fk_paused = not conn.in_transaction and conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     try:
+        if fk_paused:
+            conn.execute("PRAGMA foreign_keys = OFF")
         with col.db.atomic():
-            conn = col.db.connection()
             col.data_version_changed()  # drop caches another process made stale (deck names, options)
             _check_plan_still_holds(conn, draft.path, items)
             # Decks: create the ones notes need; bring options only into decks this import creates.
@@ -528,6 +533,7 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
             conn.executemany(
                 "INSERT INTO note (id, guid, notetype_id, fields, tags, source, sort_field, created_ms, modified_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", note_rows)
+            _check_references(conn, note_rows, card_rows, [it.note_id for it in items if it.action != "new"])
             _insert_cards(conn, card_rows, existing_cards)
             result.reviews_added = _apply_scheduling(col, conn, sched_cards, review_rows, now_ms)
             result.decks = list(dict.fromkeys(it.note.deck for it in items))
@@ -537,9 +543,26 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
             p.unlink(missing_ok=True)
         raise
     finally:
+        if fk_paused:
+            conn.execute("PRAGMA foreign_keys = ON")
         if callable(draft.cleanup):
             draft.cleanup()
     return result
+
+
+def _check_references(conn, note_rows: list[tuple], card_rows: list[tuple], updated_ids: list[int]) -> None:
+    """What SQLite's foreign-key checks would refuse, checked once per distinct key: every note type
+    and deck the rows name exists, and every card's note is one inserted here or one that exists."""
+    for table, keys in (("notetype", {r[2] for r in note_rows}), ("deck", {r[3] for r in card_rows})):
+        if keys and conn.execute(f"SELECT COUNT(*) FROM {table} WHERE id IN (SELECT value FROM json_each(?))",
+                                 (json.dumps(sorted(keys)),)).fetchone()[0] != len(keys):
+            raise RuntimeError(f"import: a row names a {table} that does not exist")
+    new_ids = {r[0] for r in note_rows}
+    old_ids = {r[1] for r in card_rows if r[1] not in new_ids}
+    if old_ids - set(updated_ids) or (old_ids and conn.execute(
+            "SELECT COUNT(*) FROM note WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(old_ids)),)).fetchone()[0] != len(old_ids)):
+        raise RuntimeError("import: a card names a note that does not exist")
 
 
 REINDEX_MIN_CARDS = 20_000
