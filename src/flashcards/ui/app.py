@@ -145,7 +145,9 @@ class FlashcardsApp(App):
         from kivy.uix.screenmanager import NoTransition, ScreenManager
 
         from flashcards.ui import fonts
+        from flashcards.ui.widgets import use_fresh_label_textures
 
+        use_fresh_label_textures()
         fonts.register_fonts()
         self._load_kv("widgets.kv")
         Window.clearcolor = self.c_bg

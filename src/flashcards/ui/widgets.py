@@ -50,6 +50,30 @@ def load_kv_once(name: str) -> None:
 
 
 
+def use_fresh_label_textures() -> None:
+    """Make every label that is rendered again draw into a new texture, not into its old one.
+
+    Kivy refills a label's texture in place when the new text has the same pixel size (a counter
+    going from 12 to 13, a card's first line, a list row). Under Mesa's software renderer (llvmpipe:
+    desktops without a GPU driver, and these machines) writing into a texture the last frame drew
+    waits for the renderer: 100-1,750 ms per refill were measured while studying 100,000 cards
+    (``benchmarks/bench_frames.py``), where a new texture took about 0.1 ms. A GPU driver makes
+    no difference either way; the old texture is freed with the label's reference to it.
+    """
+    from kivy.core.text import LabelBase
+
+    if getattr(LabelBase.refresh, "fresh_texture", False):
+        return
+    refill = LabelBase.refresh
+
+    def refresh(self):
+        self.texture = None
+        refill(self)
+
+    refresh.fresh_texture = True
+    LabelBase.refresh = refresh
+
+
 def fmt_interval(seconds: float) -> str:
     """Anki-style short interval (``<1m``, ``10m``, ``3h``, ``4d``, ``1.5mo``, ``2.1y``): the core's."""
     from flashcards.scheduling import format_interval  # lazily: fsrs is not needed for the first screen
