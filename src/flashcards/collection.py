@@ -231,7 +231,7 @@ class Collection:
 
     def data_version_changed(self) -> bool:
         """True when another connection (another process, a worker thread) committed since last asked."""
-        v = self._sql("PRAGMA data_version").fetchone()[0]
+        v = self.db.connection().execute("PRAGMA data_version").fetchone()[0]  # polled per card: no peewee layer
         changed = self._data_version is not None and v != self._data_version
         self._data_version = v
         if changed:
