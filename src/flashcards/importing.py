@@ -192,19 +192,13 @@ def _plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
     skipped: list[tuple[object, str]] = list(draft.skipped)
     guids = [n.guid for n in draft.notes]
     existing: dict[str, tuple] = {}
-    has_notes = col._sql("SELECT EXISTS (SELECT 1 FROM note)").fetchone()[0]
-    if has_notes and guids:
-        # One statement for any number of notes: the guids travel as one JSON array.
-        for row in col._sql(
-                "SELECT n.guid, n.id, t.name, n.fields, n.tags, n.source, "
-                "(SELECT d.name FROM card c JOIN deck d ON d.id = c.deck_id WHERE c.note_id = n.id LIMIT 1) "
-                "FROM note n JOIN notetype t ON t.id = n.notetype_id "
-                "WHERE n.guid IN (SELECT value FROM json_each(?))", (json.dumps(guids),)):
-            existing[row[0]] = row[1:]
+    if guids:
+        existing = _existing_notes(col, guids, with_deck=draft.match_scope_deck)
     seen: set[str] = set()
     nt_cache: dict[str, DraftNotetype] = {}
     ord_memo: dict = {}
     deck_ok: set[str] = set()
+    tags_db: dict[tuple, str] = {}  # tags repeat across notes: their stored text is made once per set
     for note in draft.notes:
         where = note.line
         nt = nt_cache.get(note.notetype)
@@ -270,7 +264,7 @@ def _plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
             except FlashcardsError as e:
                 raise ImportFailed(draft.path, str(e), where) from None
             deck_ok.add(note.deck)
-        ex = existing.get(note.guid)
+        ex = existing.get(note.guid) if existing else None
         if ex is not None and draft.match_scope_deck and ex[5] and ex[5] != note.deck:
             ex = None
             note.guid = content_guid(note.guid, note.deck)
@@ -290,10 +284,41 @@ def _plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
             skipped.append((where, f"exists with another note type ({ntname})"))
             items.append(NotePlan("skip", note, note_id, reason="note type differs"))
             continue
-        same = (json.loads(ex_fields) == fields and ex_tags == _tags_to_db(note.tags)
+        tags = tuple(note.tags)
+        tags_text = tags_db.get(tags)
+        if tags_text is None:
+            tags_text = tags_db[tags] = _tags_to_db(tags)
+        # Equal text is equal content (imports store fields as _dump_fields writes them); other
+        # spellings of the same JSON are compared parsed.
+        same = ((ex_fields == _dump_fields(fields) or json.loads(ex_fields) == fields) and ex_tags == tags_text
                 and ex_source == (note.source or ""))
         items.append(NotePlan("unchanged" if same else "update", note, note_id, ords=ords))
     return ImportPlan(draft=draft, items=items, deck_override=deck, skipped=skipped)
+
+
+def _existing_notes(col: Collection, guids: list[str], with_deck: bool) -> dict[str, tuple]:
+    """``{guid: (id, note type name, fields, tags, source, deck of its first card or None)}`` for the
+    guids the collection has. The deck is looked up only ``with_deck`` (match scope: note type + deck)."""
+    size = col._sql("SELECT MAX(id) FROM note").fetchone()[0]
+    if size is None:
+        return {}
+    if len(guids) * 4 >= size:
+        # Much of the table: one pass over the guid index (in guid order, no table reads) beats a
+        # random lookup per guid.
+        wanted = set(guids)
+        ids = [i for g, i in col._sql("SELECT guid, id FROM note") if g in wanted]
+    else:
+        ids = [r[0] for r in col._sql("SELECT id FROM note WHERE guid IN (SELECT value FROM json_each(?))",
+                                      (json.dumps(guids),))]
+    if not ids:
+        return {}
+    ids.sort()  # then the table is read in its own order
+    deck = ("(SELECT d.name FROM card c JOIN deck d ON d.id = c.deck_id WHERE c.note_id = n.id LIMIT 1)"
+            if with_deck else "NULL")
+    return {row[0]: row[1:] for row in col._sql(
+        f"SELECT n.guid, n.id, t.name, n.fields, n.tags, n.source, {deck} "
+        "FROM note n JOIN notetype t ON t.id = n.notetype_id WHERE n.id IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids),))}
 
 
 def _baseline(card: DraftCard, opts: DeckOptions, card_key: int) -> tuple[SchedState, int] | None:
@@ -464,7 +489,6 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
                         tags_text = tags_db[tags] = _tags_to_db(tags)
                     note_rows.append((nid, note.guid, ntid, _dump_fields(fields), tags_text, note.source or "",
                                       sort_text(fields[0]), now_ms, now_ms))
-                    result.new += 1
                     cards = note.cards
                     if not cards:  # content only (CSV, Markdown): every card new, in import order
                         did = deck_ids.get(note.deck) or deck_id(note.deck)
@@ -482,7 +506,7 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
                             did = deck_ids.get(raw) or deck_id(raw)
                             card_rows.append((next_card, nid, dc.ord, did,
                                               position if dc.position is None else base + dc.position,
-                                              int(bool(dc.suspended)), int(dc.flag)))
+                                              1 if dc.suspended else 0, int(dc.flag)))
                             next_card += 1
                             position += 1
                             continue
@@ -530,6 +554,7 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
                             sched_cards.append((cid, dc, did))
             if progress:
                 progress(total, total)
+            result.new = len(note_rows)  # one row per new note
             conn.executemany(
                 "INSERT INTO note (id, guid, notetype_id, fields, tags, source, sort_field, created_ms, modified_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", note_rows)
