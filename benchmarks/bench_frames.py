@@ -263,6 +263,12 @@ def child_app(args):
         browse = app.root.get_screen("browse")
         loop.until(lambda: browse.wait_idle() and browse.ids.rv.children and browse.ids.rv.children[0].children)
         loop.turns(30)
+    profiler = None
+    if os.environ.get("BENCH_FRAMES_PROFILE"):  # a cProfile of the recorded part, to this file
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     loop.recording = True
     t0 = time.perf_counter()
     if scenario == "study":
@@ -328,6 +334,9 @@ def child_app(args):
         loop.turns(10)
     wall = time.perf_counter() - t0
     loop.recording = False
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(os.environ["BENCH_FRAMES_PROFILE"])
     app.dispatch("on_stop")
     col.close()
     return loop.frames, wall, extra

@@ -6,14 +6,16 @@ whose rows format their text only when they become visible, so 100,000 cards sta
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
+from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
-from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from flashcards.errors import FlashcardsError
@@ -32,13 +34,38 @@ def _date(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).astimezone().strftime("%Y-%m-%d")
 
 
-class CardRowView(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
-    """Two lines: the note's sort field; deck · state · due · tags."""
+# Characters about one em wide (CJK, Hangul, kana, full-width forms, emoji); others count 0.55 em.
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60"
+                   "\uffe0-\uffe6\U0001f000-\U0001faff\U00020000-\U0003fffd]")
+
+
+def clip(text: str, width_px: float, font_px: float) -> str:
+    """``text`` cut to about what fits on one line ``width_px`` wide at ``font_px``, with "…"
+    when cut (an estimate: 0.55 em a character, 1 em for a wide one; the list clips the rest)."""
+    budget = width_px / max(1.0, font_px)
+    if len(text) <= budget:
+        return text  # fits even if every character were wide
+    used = 0.0
+    for i, ch in enumerate(text):
+        used += 1.0 if _WIDE.match(ch) else 0.55
+        if used > budget - 1:
+            return text[:i].rstrip() + "…"
+    return text
+
+
+def _hex(color) -> str:
+    return "".join(f"{int(c * 255):02x}" for c in color[:3])
+
+
+class CardRowView(RecycleDataViewBehavior, ButtonBehavior, Label):
+    """One label of two lines: the note's sort field; deck · state · due · tags.
+
+    One texture per row, only as wide as its text (cut to the row's width before it is
+    rendered): a row that scrolls into view costs one small texture, not two row-wide ones.
+    """
 
     index = NumericProperty(0)
     card_id = NumericProperty(0)
-    title = StringProperty("")
-    detail = StringProperty("")
     selected = BooleanProperty(False)
     suspended = BooleanProperty(False)
 
@@ -47,8 +74,9 @@ class CardRowView(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
         self.card_id = data["card_id"]
         self.selected = data["card_id"] == rv.screen.selected_card_id
         self.suspended = data["suspended"]
-        # Formatting happens here, for the visible rows only.
-        self.title = plain_markup(data["question"][:300] or "(empty)")
+        # Formatting happens here, for the visible rows only; the same text is not rendered again.
+        room = (rv.width or self.width) - dp(28)
+        title = clip(data["question"][:300] or "(empty)", room, sp(16))
         bits = [data["deck"], STATE_NAMES.get(data["state"], "?")]
         if data["suspended"]:
             bits.append("suspended")
@@ -56,7 +84,13 @@ class CardRowView(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
             bits.append("due " + _date(data["due_ms"]))
         if data["tags"]:
             bits.append(data["tags"])
-        self.detail = plain_markup("  ·  ".join(bits))
+        detail = clip("  ·  ".join(bits), room, sp(13))
+        app = App.get_running_app()
+        muted = _hex(app.c_muted)
+        title_markup = plain_markup(title)
+        if data["suspended"]:
+            title_markup = f"[color={muted}]{title_markup}[/color]"
+        self.text = f"{title_markup}\n[size={int(sp(13))}][color={muted}]{plain_markup(detail)}[/color][/size]"
 
     def on_release(self):
         screen = self.parent.recycleview.screen if self.parent else None
