@@ -879,6 +879,10 @@ HUGE = 2**62
         ("UPDATE cards SET ord = -1", "malformed column"),
         ("UPDATE cards SET flags = 1.5", "malformed column"),
         ("UPDATE cards SET queue = X'00'", "malformed column"),
+        # Columns a plain new card does not use are checked all the same.
+        ("UPDATE cards SET left = 'x'", "malformed column"),
+        ("UPDATE cards SET odue = 0.5", "malformed column"),
+        ("UPDATE cards SET odid = 'x'", "malformed column"),
         ("UPDATE col SET crt = 'yesterday'", "creation time"),
         (f"UPDATE col SET crt = {HUGE}", "creation time"),
         ("UPDATE notes SET flds = X'00ff'", "not text"),
@@ -1109,3 +1113,17 @@ def test_reference_rewriting_examples():
         '<img src="a_b.png">',
         "a/b.png",  # plain text is not a reference
     ]
+
+
+def test_missing_media_found_in_fields_without_html():
+    from flashcards.drafts import Draft, DraftMedia, DraftNote
+
+    draft = Draft(path="x", notes=[
+        DraftNote(guid="g1", notetype="Basic", fields=["[sound:here.mp3] [SOUND:gone.mp3]", "plain"]),
+        DraftNote(guid="g2", notetype="Basic", fields=["<b>bold</b>", "<IMG SRC='lost.png'>"]),
+    ])
+    draft.media = [DraftMedia(name="here.mp3", data=b"")]
+    apkg._warn_missing_media(draft)
+    assert len(draft.warnings) == 1
+    assert "2 media file(s)" in draft.warnings[0]
+    assert "gone.mp3" in draft.warnings[0] and "lost.png" in draft.warnings[0]
