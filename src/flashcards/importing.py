@@ -219,8 +219,9 @@ def _plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
             for c in note.cards or []:
                 c.deck = None
         fields = note.fields
-        # A character is at most 4 bytes in UTF-8: only long fields need encoding to be measured.
-        if max(map(len, fields), default=0) * 4 > MAX_FIELD_BYTES:
+        # A character is at most 4 bytes in UTF-8: only long fields need encoding to be measured
+        # (and none is long when all of them together are short).
+        if sum(map(len, fields)) * 4 > MAX_FIELD_BYTES:
             for f in fields:
                 if len(f) * 4 > MAX_FIELD_BYTES and len(f.encode("utf-8")) > MAX_FIELD_BYTES:
                     raise ImportFailed(draft.path, f"note {note.guid} has a field over 1 MB; the file was refused",
