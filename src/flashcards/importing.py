@@ -176,7 +176,18 @@ def _gc_paused():
         yield
     finally:
         if was:
-            gc.enable()
+            resume_gc()
+
+
+def resume_gc() -> None:
+    """Turn the collector back on after a pause that made many long-lived objects.
+
+    Re-enabled as is, its next automatic pass walks them all (the youngest generation) and a later
+    one walks them all again (the middle generation), possibly in the middle of the next import
+    phase. Collecting the two young generations now walks them once and moves the survivors to the
+    oldest generation, where only the rare full collections look at them."""
+    gc.collect(1)
+    gc.enable()
 
 
 def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:

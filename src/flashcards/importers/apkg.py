@@ -103,6 +103,9 @@ def parse(path: str | Path, *, max_bytes: int | None = None) -> Draft:
         raise
     finally:
         if gc_was_enabled:
+            # One pass over the young generations moves the draft's objects to the oldest one now;
+            # plain gc.enable() would leave two passes over all of them (see importing.resume_gc).
+            gc.collect(1)
             gc.enable()
     draft.cleanup = lambda: shutil.rmtree(tmp, ignore_errors=True)
     return draft
