@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import screenshot, wait_until
+from conftest import press, screenshot, type_char, wait_until
 from seed import spanish
 
 
@@ -80,3 +80,23 @@ def test_browse_lays_out_many_rows_by_arithmetic_and_follows_the_scroll(make_app
     row = dict(_visible(browse))[1500]
     assert row.selected and row.card_id == browse.rows[1500]["card_id"]
     assert "слово 1500 " in row.text
+
+
+def test_the_card_view_uses_its_text_labels_again(make_app):
+    from flashcards.ui.widgets import CardLabel
+
+    app = make_app(spanish)
+    type_char("s")
+    study = app.root.get_screen("study")
+    view = study.ids.card_view
+    front = [w for w in reversed(view.ids.content.children) if isinstance(w, CardLabel)]
+    first_card = study.card.card_id
+    assert "la casa" in front[0].text
+    press(32, " ", text=" ")  # reveal: the front's label now shows the front again, then the back
+    back = [w for w in reversed(view.ids.content.children) if isinstance(w, CardLabel)]
+    assert back[0] is front[0] and "la casa" in back[0].text
+    assert any("the house" in w.text for w in back)
+    type_char("3")
+    assert study.card.card_id != first_card
+    after = [w for w in reversed(view.ids.content.children) if isinstance(w, CardLabel)]
+    assert after[0] is front[0] and "el perro" in after[0].text and "the house" not in after[0].text

@@ -7,6 +7,7 @@ configuration must be set before its window exists, so this module imports only 
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -186,8 +187,12 @@ class FlashcardsApp(App):
         # After the first screen is up, prepare the study screen a piece per frame (kv rules, the
         # screen, the card fonts): the first "study" otherwise spent 170-290 ms building and
         # rendering text for the first time, in the frame the card should appear.
+        # Last, gc.freeze(): the ~70,000 objects alive by then (Kivy, the kv rules, the screens)
+        # live as long as the app; the cyclic collector no longer walks them, which took 40-140 ms
+        # per full collection, a frozen frame at random while studying.
         self._warm_steps = [lambda: self._load_kv("widgets_more.kv"), lambda: self._load_kv("study_screen.kv"),
-                            lambda: self.screen("study"), self._warm_card_fonts]
+                            lambda: self.screen("study"), self._warm_card_fonts, self._warm_font_coverage,
+                            gc.freeze]
         self._warm_event = Clock.schedule_once(self._warm_next, WARM_DELAY)
 
     def _warm_next(self, _dt=None):
@@ -204,6 +209,21 @@ class FlashcardsApp(App):
             self._warm_steps = []
         if self._warm_steps:
             self._warm_event = Clock.schedule_once(self._warm_next, 0)
+
+    @staticmethod
+    def _warm_font_coverage():
+        """Read the fallback fonts' character maps on a worker thread: the first card or list row
+        with a character the default font lacks (an emoji, a kanji) read four font files' maps in
+        its frame, 150-200 ms."""
+        import threading
+
+        from flashcards.ui import fonts
+
+        def read():
+            for fam in fonts.FALLBACK_ORDER:
+                fonts.coverage(fam)
+
+        threading.Thread(target=read, name="font-coverage", daemon=True).start()
 
     def _warm_card_fonts(self):
         """Render a few characters in the card's font and size, regular, bold and italic, so that
