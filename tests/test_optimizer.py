@@ -3,6 +3,7 @@ changes, the retention advisor, and storing a fit in a collection (rescheduling 
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import random
@@ -372,10 +373,10 @@ def test_cli_optimize_shows_and_stores_with_yes(studied, monkeypatch, capsys):
 
     data = studied
     monkeypatch.setattr(optimizer, "MIN_TRAINING_ITEMS", 50)
-    monkeypatch.setattr(sys, "stdin", open(__file__))  # not a tty: no question asked
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a tty: no question asked
     assert main(["optimize", "--data-dir", str(data), "--deck", "Syn"]) == 0
     out = capsys.readouterr().out
-    assert "w20 forgetting curve decay" in out and "Schedule:" in out
+    assert "w20 forgetting curve decay" in out and "Due dates:" in out and "log loss" in out
     assert "Not stored. (Use --yes to store without asking.)" in out
     with Collection.open(data) as c:
         assert c.deck_options(c.deck_id("Syn")).fsrs_parameters is None

@@ -36,10 +36,6 @@ def register(subparsers, parent) -> None:
     p.set_defaults(func=cmd_optimize)
 
 
-def _fmt_days(days: float | None) -> str:
-    return "-" if days is None else f"{days:.1f} d"
-
-
 def report(plan: optimizer.OptimizationPlan) -> str:
     """The text shown before asking to store: parameters, fit quality and schedule changes."""
     fit = plan.fit
@@ -57,16 +53,10 @@ def report(plan: optimizer.OptimizationPlan) -> str:
     for i, (name, old, new) in enumerate(zip(PARAMETER_NAMES, fit.previous, fit.parameters, strict=True)):
         mark = "" if abs(old - new) < 5e-5 else "  *"
         lines.append(f"w{i:<3}{name:36}{old:>10.4f}{new:>10.4f}{mark}")
-    b, a = plan.evaluation_before, plan.evaluation_after
-    if b is not None and a is not None:
+    outcome = plan.outcome_lines()
+    if outcome:
         lines.append("")
-        lines.append(f"Prediction of your {a.n} scored reviews (lower is better): log loss {b.log_loss:.4f} -> "
-                     f"{a.log_loss:.4f}, RMSE(bins) {b.rmse_bins:.4f} -> {a.rmse_bins:.4f}")
-    ch = plan.change
-    if ch is not None:
-        lines.append(f"Schedule: {ch.due_moved} of {ch.cards} studied cards get another due day "
-                     f"({ch.earlier} earlier, {ch.later} later); average interval of cards in review "
-                     f"{_fmt_days(ch.mean_interval_before)} -> {_fmt_days(ch.mean_interval_after)}.")
+        lines.extend(outcome)
     return "\n".join(lines)
 
 

@@ -580,6 +580,25 @@ class OptimizationPlan:
     change: ScheduleChange | None = None
     differing_decks: int = 0
 
+    def outcome_lines(self) -> list[str]:
+        """What storing the fit changes, in words — the one wording the CLI and the settings screen
+        show: prediction quality before → after, then how due dates move."""
+        lines = []
+        b, a = self.evaluation_before, self.evaluation_after
+        if b is not None and a is not None:
+            lines.append(f"Prediction of your {a.n:,} reviews (lower is better): log loss {b.log_loss:.4f} → "
+                         f"{a.log_loss:.4f}, RMSE {b.rmse_bins:.4f} → {a.rmse_bins:.4f}.")
+        ch = self.change
+        if ch is not None:
+            lines.append(f"Due dates: {ch.due_moved:,} of {ch.cards:,} studied cards move ({ch.earlier:,} earlier, "
+                         f"{ch.later:,} later). Average interval {_days(ch.mean_interval_before)} → "
+                         f"{_days(ch.mean_interval_after)}.")
+        return lines
+
+
+def _days(days: float | None) -> str:
+    return "-" if days is None else f"{days:.1f} d"
+
 
 def deck_reviews(col, deck: str | None = None) -> tuple[list[int], list[int], list[tuple[int, int, int]]]:
     """Deck ids (``deck`` and its subdecks, or all), their card ids, and those cards' answers as
