@@ -653,52 +653,82 @@ _STATE_FOR_KIND = {ReviewKind.LEARN: 1, ReviewKind.REVIEW: 2, ReviewKind.RELEARN
 
 
 def _apply_scheduling(col: Collection, conn, sched_cards, review_rows, now_ms: int) -> int:
-    """Bring review rows and baselines for cards whose file carries scheduling. Returns reviews added."""
+    """Bring review rows and baselines for cards whose file carries scheduling. Returns reviews added.
+
+    What each card needs from the database (its note's guid, its reviews, its baseline) is read for
+    all cards at once, and the review rows are inserted with one statement: per card, the outcome
+    is that of reading, inserting and updating card by card (each card's rows are its own)."""
     if not sched_cards:
         return 0
     today = col.today(utc_now())
+    ids = json.dumps([cid for cid, _dc, _did in sched_cards])
+    key_of = {cid: (guid, o) for cid, guid, o in conn.execute(
+        "SELECT c.id, n.guid, c.ord FROM card c JOIN note n ON n.id = c.note_id "
+        "WHERE c.id IN (SELECT value FROM json_each(?))", (ids,))}
+    logged: dict[int, list[tuple]] = {}  # card id -> its reviews (id, time_ms, kind, rating), by id
+    for card_id, rid, tm, kind, rating in conn.execute(
+            "SELECT card_id, id, time_ms, kind, rating FROM review WHERE card_id IN (SELECT value FROM json_each(?)) "
+            "ORDER BY card_id, id", (ids,)):
+        logged.setdefault(card_id, []).append((rid, tm, kind, rating))
+    baselines = dict(conn.execute("SELECT id, baseline FROM card WHERE id IN (SELECT value FROM json_each(?))",
+                                  (ids,)))
+
+    # The review rows, card by card; INSERT OR IGNORE skips an id already in the log (or already
+    # inserted for an earlier card): `taken` says which, so each card knows what it added.
+    per_card = []
+    candidates = [r.id for _cid, dc, _did in sched_cards for r in dc.reviews]
+    taken = {r[0] for r in conn.execute("SELECT id FROM review WHERE id IN (SELECT value FROM json_each(?))",
+                                        (json.dumps(candidates),))} if candidates else set()
+    all_rows = []
     added = 0
     for cid, dc, did in sched_cards:
-        guid, o = conn.execute("SELECT n.guid, c.ord FROM card c JOIN note n ON n.id = c.note_id WHERE c.id = ?",
-                               (cid,)).fetchone()
+        guid, o = key_of[cid]
         # An answer made here comes back from our own .apkg export with the same card and time but
         # another id (its id's low bits were random): the card's (time, id) pairs tell them apart.
-        have = dict(conn.execute("SELECT time_ms, id FROM review WHERE card_id = ?", (cid,)))
+        have = {tm: rid for rid, tm, _kind, _rating in logged.get(cid, ())}
         rows = [(r.id, cid, guid, o, did, r.time_ms, int(r.rating), int(r.kind), _STATE_FOR_KIND[ReviewKind(r.kind)],
                  max(0, min(int(r.duration_ms or 0), 60_000)), r.interval_s) for r in dc.reviews
                 if have.get(r.time_ms, r.id) == r.id]
-        before = conn.total_changes
-        conn.executemany("INSERT OR IGNORE INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, "
-                         "state_before, duration_ms, interval_s) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
-        card_added = conn.total_changes - before
+        card_added = 0
+        for row in rows:
+            if row[0] not in taken:
+                taken.add(row[0])
+                card_added += 1
         added += card_added
-        review_rows.extend(rows)
-        if dc.reviews and not card_added and have:
+        all_rows += rows
+        per_card.append((cid, dc, did, bool(have), card_added))
+    conn.executemany("INSERT OR IGNORE INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, "
+                     "state_before, duration_ms, interval_s) VALUES (?,?,?,?,?,?,?,?,?,?,?)", all_rows)
+    review_rows.extend(all_rows)
+
+    updates, burials = [], []
+    for cid, dc, did, had_reviews, card_added in per_card:
+        if dc.reviews and not card_added and had_reviews:
             continue  # the log already has every answer the file brings: its state adds nothing new
         base = _baseline(dc, col.deck_options(did), cid)
         if base is None:
             if dc.buried:  # a plain new card the file has buried: no baseline, but the burial holds
-                conn.execute("UPDATE card SET buried_until = ? WHERE id = ?", (today + 1, cid))
+                burials.append((today + 1, cid))
             continue
         s, t = base
         file_ids = {r.id for r in dc.reviews}
-        local_times = [tm for (rid, tm) in conn.execute(
-            "SELECT id, time_ms FROM review WHERE card_id = ? AND kind IN (0, 1, 2, 3) AND rating > 0", (cid,))
-            if rid not in file_ids]
+        # Answers made here (the log before this import, less the file's own): rated learning/review ones.
+        local_times = [tm for rid, tm, kind, rating in logged.get(cid, ())
+                       if kind in (0, 1, 2, 3) and rating > 0 and rid not in file_ids]
         if local_times and max(local_times) > t:
             # The learner studied this card here after the file was made: keep the local baseline, and
             # replay it with the file's answers now merged into the log (the cache equals the replay).
             col._write_state(cid, col.replayed_state(cid))
             continue
-        baseline = {**s.to_dict(), "t": t}
-        if conn.execute("SELECT baseline FROM card WHERE id = ?", (cid,)).fetchone()[0] == json.dumps(baseline):
+        baseline = json.dumps({**s.to_dict(), "t": t})
+        if baselines.get(cid) == baseline:
             continue  # the same file again: leave the card (and the learner's flag, suspension) alone
-        conn.execute("UPDATE card SET baseline = ?, state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
+        updates.append((baseline, int(s.state), s.step, s.stability, s.difficulty, s.due_ms, s.last_review_ms,
+                        s.reps, s.lapses, int(dc.suspended), int(dc.flag), today + 1 if dc.buried else 0, cid))
+    conn.executemany("UPDATE card SET buried_until = ? WHERE id = ?", burials)
+    conn.executemany("UPDATE card SET baseline = ?, state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
                      "last_review_ms = ?, reps = ?, lapses = ?, suspended = ?, flag = ?, buried_until = ? "
-                     "WHERE id = ?",
-                     (json.dumps(baseline), int(s.state), s.step, s.stability, s.difficulty, s.due_ms,
-                      s.last_review_ms, s.reps, s.lapses, int(dc.suspended), int(dc.flag),
-                      today + 1 if dc.buried else 0, cid))
+                     "WHERE id = ?", updates)
     return added
 
 
