@@ -1127,3 +1127,13 @@ def test_missing_media_found_in_fields_without_html():
     assert len(draft.warnings) == 1
     assert "2 media file(s)" in draft.warnings[0]
     assert "gone.mp3" in draft.warnings[0] and "lost.png" in draft.warnings[0]
+
+
+def test_a_damaged_schema_with_newlines_is_refused_in_one_line(packages, tmp_path, private_tmp):
+    def damage(c):
+        c.execute("PRAGMA writable_schema = ON")
+        # An unterminated quoted name running over a line: SQLite's message quotes it, newline and all.
+        c.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE col (\"l' || char(10) || 'x' WHERE name = 'col'")
+
+    pkg = edit_collection(packages["anki21", False].path, tmp_path / "d.apkg", damage)
+    refused(pkg, private_tmp, "not an SQLite database|damaged")

@@ -97,7 +97,8 @@ def parse(path: str | Path, *, max_bytes: int | None = None) -> Draft:
         draft = _parse(path, tmp, Budget(max_bytes if max_bytes is not None else extract_limit(size)))
     except (PackageError, CollectionError) as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ImportFailed(path, str(e)) from None
+        # One line: SQLite's messages may quote a damaged schema's text, newlines and all.
+        raise ImportFailed(path, " ".join(str(e).split())) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
