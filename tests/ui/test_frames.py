@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import press, screenshot, type_char, wait_until
+from conftest import press, pump, screenshot, type_char, wait_until
 from seed import spanish
 
 
@@ -53,7 +53,9 @@ def test_browse_lays_out_many_rows_by_arithmetic_and_follows_the_scroll(make_app
     app = make_app(_big_deck(3000))
     app.show("browse")
     browse = app.root.get_screen("browse")
-    wait_until(lambda: browse.wait_idle() and _visible(browse))
+    from flashcards.ui.browse_screen import ROWS
+
+    wait_until(lambda: browse.wait_idle() and _visible(browse) and not ROWS.busy())
     rv = browse.ids.rv
     assert len(browse.rows) == 3000
     row_h = dp(64)
@@ -71,15 +73,38 @@ def test_browse_lays_out_many_rows_by_arithmetic_and_follows_the_scroll(make_app
     screenshot("18-browse-long-rows")
 
     rv.scroll_y = 0  # the end of the list
-    wait_until(lambda: any(i == 2999 for i, _ in _visible(browse)))
+    wait_until(lambda: any(i == 2999 for i, _ in _visible(browse)) and not ROWS.busy())
     bottom = _visible(browse)
     assert f"слово {bottom[-1][0]} " in bottom[-1][1].text
 
     browse.select_index(1500)  # what the arrow keys do: the selected row is brought into view
-    wait_until(lambda: any(i == 1500 for i, _ in _visible(browse)))
+    wait_until(lambda: any(i == 1500 for i, _ in _visible(browse)) and not ROWS.busy())
     row = dict(_visible(browse))[1500]
     assert row.selected and row.card_id == browse.rows[1500]["card_id"]
     assert "слово 1500 " in row.text
+
+
+def test_rows_get_their_text_a_slice_per_frame_and_never_a_stale_one(make_app):
+    from flashcards.ui.browse_screen import ROWS, RowPainter
+
+    app = make_app(_big_deck(400))
+    app.show("browse")
+    browse = app.root.get_screen("browse")
+    wait_until(lambda: browse.wait_idle() and _visible(browse) and not ROWS.busy())
+    rv = browse.ids.rv
+    old_budget, RowPainter.BUDGET = RowPainter.BUDGET, 0.0  # one row per frame
+    try:
+        rv.scroll_y = 0.5  # a jump: every visible row needs a new text
+        pump(2)
+        rows = _visible(browse)
+        waiting = [w for _, w in rows if w in ROWS.pending]
+        assert waiting  # not all rendered in one frame ...
+        assert all(w.text == "" for w in waiting)  # ... and the waiting ones show nothing, not an old card
+        wait_until(lambda: not ROWS.busy())
+    finally:
+        RowPainter.BUDGET = old_budget
+    for i, w in _visible(browse):
+        assert f"слово {i} " in w.text
 
 
 def test_the_card_view_uses_its_text_labels_again(make_app):
