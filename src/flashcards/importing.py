@@ -485,6 +485,16 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
             note_rows, card_rows, review_rows = [], [], []
             sched_cards: list[tuple[int, DraftCard, int]] = []  # (card id, draft card, deck id)
             tags_db: dict[tuple, str] = {}  # tags repeat across notes: store each set's text once
+            # The cards of the notes already here, read at once (this loop only adds cards after it).
+            old_cards: dict[int, dict[int, tuple[int, int]]] = {}  # note id -> {ord: (card id, deck id)}
+            no_cards: dict[int, tuple[int, int]] = {}
+            old_ids = [it.note_id for it in items if it.action != "new"]
+            if old_ids:
+                for note_id, card_id, o, card_deck in conn.execute(
+                        "SELECT note_id, id, ord, deck_id FROM card WHERE note_id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(old_ids),)):
+                    old_cards.setdefault(note_id, {})[o] = (card_id, card_deck)
+            note_updates: list[tuple] = []
             card_new = CardState.NEW
             for done, it in enumerate(items):
                 if progress and done % 2000 == 0:
@@ -539,16 +549,12 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
                 else:
                     nid = it.note_id
                     if it.action == "update":
-                        conn.execute(
-                            "UPDATE note SET fields = ?, tags = ?, source = ?, sort_field = ?, modified_ms = ? "
-                            "WHERE id = ?",
-                            (_dump_fields(note.fields), _tags_to_db(note.tags), note.source or "",
-                             sort_text(note.fields[0]), now_ms, nid))
+                        note_updates.append((_dump_fields(note.fields), _tags_to_db(note.tags), note.source or "",
+                                             sort_text(note.fields[0]), now_ms, nid))
                         result.updated += 1
                     else:
                         result.unchanged += 1
-                    have = {o: (cid, d) for cid, o, d in
-                            conn.execute("SELECT id, ord, deck_id FROM card WHERE note_id = ?", (nid,))}
+                    have = old_cards.get(nid, no_cards)
                     by_ord = {c.ord: c for c in (note.cards or [])}
                     for o in sorted(set(it.ords) | set(by_ord)):
                         dc = by_ord.get(o)
@@ -567,10 +573,12 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
             if progress:
                 progress(total, total)
             result.new = len(note_rows)  # one row per new note
+            conn.executemany("UPDATE note SET fields = ?, tags = ?, source = ?, sort_field = ?, modified_ms = ? "
+                             "WHERE id = ?", note_updates)
             conn.executemany(
                 "INSERT INTO note (id, guid, notetype_id, fields, tags, source, sort_field, created_ms, modified_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", note_rows)
-            _check_references(conn, note_rows, card_rows, [it.note_id for it in items if it.action != "new"])
+            _check_references(conn, note_rows, card_rows, old_ids)
             _insert_cards(conn, card_rows, existing_cards)
             result.reviews_added = _apply_scheduling(col, conn, sched_cards, review_rows, now_ms)
             result.decks = list(dict.fromkeys(it.note.deck for it in items))
