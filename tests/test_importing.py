@@ -471,3 +471,14 @@ def test_the_import_checks_the_keys_its_rows_name(col):
         importing._check_references(conn, [note], [(1, nid + 7, 0, did)], [nid + 7])
     with pytest.raises(RuntimeError, match="note that does not exist"):
         importing._check_references(conn, [note], [(1, nid, 0, did)], [])  # not planned as an update
+
+
+def test_no_index_rebuild_where_statistics_were_gathered(col, tmp_path, monkeypatch):
+    monkeypatch.setattr(importing, "REINDEX_MIN_CARDS", 2)
+    add_basic(col, "existing")
+    col._sql("ANALYZE")
+    stats = col._sql("SELECT * FROM sqlite_stat1 ORDER BY 1, 2").fetchall()
+    assert any(idx and idx.startswith("card_") for _tbl, idx, _stat in stats)
+    f = tsv(tmp_path / "x.tsv", [("one", "1"), ("two", "2"), ("three", "3")])
+    assert importing.apply(col, importing.plan(col, importing.parse(f))).new == 3
+    assert col._sql("SELECT * FROM sqlite_stat1 ORDER BY 1, 2").fetchall() == stats

@@ -618,7 +618,9 @@ def _insert_cards(conn, rows: list[tuple], existing: int) -> None:
     and builds them again afterwards, in the same transaction: SQLite builds an index from sorted
     keys faster than it inserts the same keys one by one. What is on disk at commit is the same."""
     rebuild: list[tuple[str, str]] = []
-    if len(rows) >= REINDEX_MIN_CARDS and len(rows) > existing:
+    # Not where ANALYZE has run: dropping an index drops its statistics, which rebuilding does not restore.
+    if len(rows) >= REINDEX_MIN_CARDS and len(rows) > existing and not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
         rebuild = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'card' "
                                "AND sql IS NOT NULL ORDER BY name").fetchall()
         for name, _sql in rebuild:
