@@ -6,9 +6,11 @@ whose rows format their text only when they become visible, so 100,000 cards sta
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from kivy.app import App
@@ -56,6 +58,27 @@ def clip(text: str, width_px: float, font_px: float) -> str:
 
 def _hex(color) -> str:
     return "".join(f"{int(c * 255):02x}" for c in color[:3])
+
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+
+
+@contextmanager
+def _gc_paused():
+    """The cyclic GC off while a worker builds 100,000 rows: its passes over the growing heap,
+    with the GIL held, stalled the window's frames (the core's import does the same)."""
+    global _gc_pausers
+    with _gc_lock:
+        _gc_pausers += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0:
+                gc.enable()
 
 
 class RowPainter:
@@ -164,6 +187,7 @@ class BrowseScreen(FCScreen):
     def __init__(self, **kw):
         super().__init__(**kw)
         self.rows = []
+        self._index: dict[int, int] = {}  # card id -> position in rows (made by the search's thread)
         self._generation = 0
         self._search_trigger = Clock.create_trigger(lambda dt: self.search(), 0.3)
 
@@ -204,32 +228,34 @@ class BrowseScreen(FCScreen):
 
         def work():
             try:
-                rows = col.search(text=text, deck=deck, tag=tag, state=state, now=now)
-                data = [{"card_id": r.card_id, "note_id": r.note_id, "question": r.question, "deck": r.deck,
-                         "state": r.state, "due_ms": r.due_ms, "suspended": r.suspended, "tags": r.tags}
-                        for r in rows]
+                with _gc_paused():
+                    rows = col.search(text=text, deck=deck, tag=tag, state=state, now=now)
+                    data = [{"card_id": r.card_id, "note_id": r.note_id, "question": r.question, "deck": r.deck,
+                             "state": r.state, "due_ms": r.due_ms, "suspended": r.suspended, "tags": r.tags}
+                            for r in rows]
+                    del rows
+                    index = {d["card_id"]: i for i, d in enumerate(data)}
                 error = None
             except FlashcardsError as e:
-                data, error = [], str(e)
+                data, index, error = [], {}, str(e)
             finally:
                 col.db.close()  # this thread's connection only
-            self._show_results(gen, data, error)
+            self._show_results(gen, data, index, error)
 
         threading.Thread(target=work, name="browse-search", daemon=True).start()
 
     @mainthread
-    def _show_results(self, gen, data, error):
+    def _show_results(self, gen, data, index, error):
         if gen != self._generation:
             return  # a newer search is on its way
         self.searching = False
-        self.rows = data
+        self.rows, self._index = data, index
         if error:
             self.status = error
         else:
             n = len(data)
             self.status = f"{n:,} card{'s' if n != 1 else ''}"
-        ids = {d["card_id"] for d in data}
-        if self.selected_card_id not in ids:
+        if self.selected_card_id not in index:
             self.selected_card_id = data[0]["card_id"] if data else 0
         self._update_selection_flags()
         self.ids.rv.data = data
@@ -241,10 +267,7 @@ class BrowseScreen(FCScreen):
     # ------------------------------------------------------------------ selection
 
     def _index_of(self, card_id):
-        for i, d in enumerate(self.rows):
-            if d["card_id"] == card_id:
-                return i
-        return -1
+        return self._index.get(card_id, -1)
 
     def _update_selection_flags(self):
         i = self._index_of(self.selected_card_id)
