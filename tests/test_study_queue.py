@@ -843,3 +843,37 @@ def test_a_failed_answer_writes_nothing_and_the_next_one_works(col, now):
     assert col.card_columns(a)["state"] == 0 and not col.db.in_transaction()
     s.answer(b, 3, now)  # the connection is usable: no transaction was left open
     assert [r[0] for r in col._sql("SELECT card_id FROM review")] == [b]
+
+
+def test_a_card_due_again_within_a_25_hour_day_is_not_shown_twice(col, set_tz, monkeypatch):
+    """On the study day that ends with a DST fall-back (25 hours), a one-day interval given in the
+    day's first hour ends before the day does: the open session still shows that card only once,
+    and the card due later that day keeps its place (the queue is read one row per page here)."""
+    from flashcards import study
+
+    monkeypatch.setattr(study, "_FIRST_PAGE", 1)
+    monkeypatch.setattr(study, "_PAGE", 1)
+    set_tz("Europe/Berlin")
+    did = set_opts(col, "D", maximum_interval=1, learning_steps=[], relearning_steps=[])
+    start = datetime(2026, 10, 24, 2, 0, tzinfo=UTC)  # 04:00 CEST: this study day ends 04:00 CET, 25 h later
+    a, b, c = _fill(col, "D", 3)
+    for cid, due in ((a, start - timedelta(days=2)), (b, start - timedelta(days=1)),
+                     (c, start + timedelta(hours=24, minutes=50))):
+        col._sql("UPDATE card SET state = 2, due_ms = ?, stability = 5.0, difficulty = 5.0, last_review_ms = ?, "
+                 "reps = 1 WHERE id = ?", (to_ms(due), to_ms(start) - 6 * DAY_MS, cid))
+    col._touch()
+    s = col.study(did)
+    t = start + timedelta(minutes=10)
+    assert s.counts(t) == (0, 0, 3)
+    shown = []
+    for _ in range(4):
+        card = s.next_card(t)
+        if card is None:
+            break
+        shown.append(card.card_id)
+        s.answer(card.card_id, 3, t)
+        if card.card_id == a:  # due again today, before c
+            assert to_ms(t) + DAY_MS == col.card_columns(a)["due_ms"] < to_ms(start) + 24 * 3600_000 + 50 * 60_000
+        t += timedelta(seconds=10)
+    assert shown == [a, b, c]
+    assert s.counts(t) == (0, 0, 0)
