@@ -482,3 +482,26 @@ def test_no_index_rebuild_where_statistics_were_gathered(col, tmp_path, monkeypa
     f = tsv(tmp_path / "x.tsv", [("one", "1"), ("two", "2"), ("three", "3")])
     assert importing.apply(col, importing.plan(col, importing.parse(f))).new == 3
     assert col._sql("SELECT * FROM sqlite_stat1 ORDER BY 1, 2").fetchall() == stats
+
+
+def test_an_import_never_gives_a_new_card_a_deleted_cards_id(tmp_path):
+    """The deleted card's reviews stay in the log under its id: an imported card must not inherit them."""
+    from datetime import UTC, datetime
+
+    from flashcards.collection import Collection
+
+    now = datetime(2026, 3, 10, 12, tzinfo=UTC)
+    col = Collection.open(tmp_path / "data")
+    try:
+        did = col.deck_id("D", create=True)
+        nid = col.add_note("Basic", ["q", "a"], deck_id=did, now=now)
+        old = col._sql("SELECT id FROM card WHERE note_id = ?", (nid,)).fetchone()[0]
+        col.study(did).answer(old, 3, now)
+        col.delete_notes([nid])
+        tsv = tmp_path / "new.tsv"
+        tsv.write_text("#separator:tab\n#deck:D\nfresh\tanswer\n", encoding="utf-8")
+        importing.import_file(col, tsv)
+        (card,) = [r.card_id for r in col.search("fresh")]
+        assert card > old and col.card_info(card, now).reviews == []
+    finally:
+        col.close()

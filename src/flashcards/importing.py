@@ -474,7 +474,7 @@ def _apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None)
                 return nt_ids[name]
 
             next_note = (conn.execute("SELECT MAX(id) FROM note").fetchone()[0] or 0) + 1
-            next_card = (conn.execute("SELECT MAX(id) FROM card").fetchone()[0] or 0) + 1
+            next_card = col.next_card_id()  # never a deleted card's id: its reviews keep that id
             existing_cards = next_card - 1  # an upper bound on the cards already there
             position = (conn.execute("SELECT MAX(position) FROM card").fetchone()[0] or 0) + 1
             # A file's own new-card order (e.g. Anki's positions) comes after the cards already here.
