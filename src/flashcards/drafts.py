@@ -132,7 +132,7 @@ def content_guid(*parts: str) -> str:
 # --------------------------------------------------------------------------- draft objects
 
 
-@dataclass
+@dataclass(slots=True)
 class DraftReview:
     """One review-log row brought by an import.
 
@@ -148,7 +148,7 @@ class DraftReview:
     interval_s: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class DraftCard:
     """Scheduling an import brings for one card of a note (by template ordinal).
 
@@ -173,7 +173,7 @@ class DraftCard:
     reviews: list[DraftReview] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class DraftNote:
     """One note: fields (HTML, in the note type's field order), tags, deck, optional source text.
 
