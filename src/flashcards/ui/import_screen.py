@@ -29,13 +29,22 @@ class FCFileChooser(FileChooserListView):
     Kivy's own loop adds entries for at least 50 ms and at least ten of them each time (every
     entry is a kv template of a few labels): listing a folder froze the window for 200-800 ms
     per frame, more while an import's worker thread was parsing. This one stops after
-    ``BUDGET`` seconds (at least one entry) and is called again at Kivy's pace (every 0.1 s).
+    ``BUDGET`` seconds (at least one entry) and goes on in the next frame; Kivy's "Opening"
+    overlay shows only for a folder that takes longer than ``OVERLAY_AFTER`` seconds.
     """
 
     BUDGET = 0.012
+    OVERLAY_AFTER = 0.5
+
+    def __init__(self, **kw):
+        self._next_slice = Clock.create_trigger(self._create_files_entries, 0)
+        self._listing, self._listing_since = None, 0.0
+        super().__init__(**kw)
 
     def _create_files_entries(self, *args):
         start = time.perf_counter()
+        if self._listing is not getattr(self, "_gitems_gen", None):  # a new folder
+            self._listing, self._listing_since = self._gitems_gen, start
         finished = False
         index = total = 1
         while True:
@@ -48,10 +57,14 @@ class FCFileChooser(FileChooserListView):
             if time.perf_counter() - start > self.BUDGET:
                 break
         if not finished:
-            self._show_progress()
-            self._progress.total = total
-            self._progress.index = index
+            if start - self._listing_since > self.OVERLAY_AFTER:
+                self._show_progress()
+                self._progress.total = total
+                self._progress.index = index
+            self._next_slice()
             return True
+        self._next_slice.cancel()
+        self._listing = None
         # All entries made: hand them to the view as Kivy does.
         self._items = items = self._gitems
         parent = self._gitems_parent
