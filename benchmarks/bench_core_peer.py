@@ -15,6 +15,9 @@ reviewer's next card) and ``sched.build_answer(states=<the queued card's states>
 reviews/day 1,000,000 as the deck's own limits (a preset caps both at 9999), learn-ahead
 ``collapseTime`` = 1200 s (Anki's default, checked), rollover 4 h; everything else as a new collection
 ships it (FSRS default parameters, load balancer on, fuzz, leech = tag only, no sibling burying).
+``final_queue_build_ms_p50``: the backend keeps a day's queues; switching the current deck away and back
+drops them, then ``get_queued_cards()`` is timed (it builds the queues and also loads the first card and
+its states: Anki has no count-only call).
 
 Simulated days (PROTOCOL step 2). Anki has no clock parameter: rslib's ``TimestampSecs::now()`` reads
 ``SystemTime::now()`` (only ``#[cfg(test)]`` builds shift it) and the Python side stamps answers with
