@@ -346,10 +346,17 @@ def test_storing_a_fit_reschedules_each_card_as_replaying_its_history(scol):
         stored = SchedState(c["state"], c["step"], c["stability"], c["difficulty"], c["due_ms"],
                             c["last_review_ms"], c["reps"], c["lapses"])
         answers = col.card_answers(cid)
-        assert stored == replay(SchedState(), answers, opts, cid)
-        # independent of the store: py-fsrs replaying the same answers gives the same memory state
-        history = [(datetime.fromtimestamp(t / 1000, tz=UTC), r) for t, r in answers]
-        card = optimizer.replay_card(cid, history, fsrs_sched)
+        assert stored == replay(SchedState(), answers, opts, cid, day_of=col.day_of())
+        # independent of the store: py-fsrs replaying the same answers, each seen by fsrs as made a whole
+        # number of study days after the previous one (what the store counts), gives the same memory state
+        day_of = col.day_of()
+        card, last = Card(card_id=cid, due=datetime.fromtimestamp(answers[0][0] / 1000, tz=UTC)), None
+        for t, r in answers:
+            when = datetime.fromtimestamp(t / 1000, tz=UTC)
+            if last is not None:
+                card.last_review = when - timedelta(days=day_of(t) - day_of(last))
+            card, _ = fsrs_sched.review_card(card, Rating(r), when)
+            last = t
         assert (stored.stability, stored.difficulty) == pytest.approx((card.stability, card.difficulty), rel=1e-12)
         assert col.card_info(cid).reviews == log_before[cid]  # review log untouched
         moved += 1

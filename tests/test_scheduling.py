@@ -269,3 +269,56 @@ def test_buttons_are_ordered_again_hard_good_easy(stability, difficulty, elapsed
                    last_review_ms=NOW_MS - elapsed_days * DAY_MS, reps=reps, lapses=1 if relearning else 0)
     ivl = S.preview(s, NOW_MS, DeckOptions(), card_id)
     assert ivl[1] <= ivl[2] <= ivl[3] <= ivl[4]
+
+
+def test_elapsed_time_is_counted_in_study_days_as_anki_does():
+    """fsrs alone counts whole 24-hour periods: a card last seen at 9:00 and answered at 8:00 two days
+    later would be one day old. In study days (rollover 4:00, UTC here) it is two, and 23:00 -> 5:00
+    the next morning is one day, not a same-day review."""
+    opts = DeckOptions(learning_steps=[], relearning_steps=[])
+    sched = fsrs_scheduler(opts)
+    day_of = lambda ms: (ms - 4 * 3600_000) // DAY_MS  # noqa: E731 — study days with a 4:00 rollover in UTC
+    seen = datetime(2026, 3, 10, 9, tzinfo=UTC)
+    s = SchedState(CardState.REVIEW, None, 5.0, 6.0, to_ms(seen) + 5 * DAY_MS, to_ms(seen), 3, 0)
+    later = seen + timedelta(days=2, hours=-1)  # 8:00, two study days on
+    assert S.elapsed_study_days(s.last_review_ms, to_ms(later), day_of) == 2
+    got = S.answer(s, 3, to_ms(later), opts, 1, fuzz=False, elapsed_days=2)
+    as_two_days = FsrsCard(card_id=1, state=State.Review, stability=5.0, difficulty=6.0,
+                           due=seen + timedelta(days=5), last_review=later - timedelta(days=2))
+    want, _ = sched.review_card(as_two_days, Rating.Good, later)
+    assert (got.stability, got.difficulty) == (want.stability, want.difficulty)
+    raw, _ = sched.review_card(FsrsCard(card_id=1, state=State.Review, stability=5.0, difficulty=6.0,
+                                        due=seen + timedelta(days=5), last_review=seen), Rating.Good, later)
+    assert got.stability > raw.stability  # one day older: a bigger step up
+    # replay and preview use the same count
+    assert S.replay(SchedState(CardState.REVIEW, None, 5.0, 6.0, None, to_ms(seen), 3, 0), [(to_ms(later), 3)],
+                    opts, 1, fuzz=False, day_of=day_of).stability == got.stability
+    assert S.preview(s, to_ms(later), opts, 1, fuzz=False, day_of=day_of)[3] == (got.due_ms - to_ms(later)) // 1000
+    night, morning = datetime(2026, 3, 12, 23, tzinfo=UTC), datetime(2026, 3, 13, 5, tzinfo=UTC)
+    assert S.elapsed_study_days(to_ms(night), to_ms(morning), day_of) == 1
+    assert S.elapsed_study_days(to_ms(morning), to_ms(morning + timedelta(hours=22)), day_of) == 0
+    assert S.elapsed_study_days(None, to_ms(morning), day_of) is None
+
+
+def test_the_study_session_counts_study_days(tmp_path):
+    """Answering through the app uses the collection's study days (rollover 4:00 here, UTC)."""
+    from flashcards.collection import Collection
+
+    col = Collection.open(tmp_path / "data")
+    try:
+        did = col.deck_id("D", create=True)
+        col.set_deck_options(did, DeckOptions(learning_steps=[], relearning_steps=[]))
+        col.add_note("Basic", ["q", "a"], deck_id=did, now=NOW)
+        cid = col._sql("SELECT id FROM card").fetchone()[0]
+        seen = datetime(2026, 3, 10, 9, tzinfo=UTC)
+        col.study(did).answer(cid, 3, seen)  # straight to review (no steps)
+        s0 = col.card_columns(cid)
+        later = seen + timedelta(days=2, hours=-1)
+        after = col.study(did).answer(cid, 3, later)
+        before = SchedState(s0["state"], s0["step"], s0["stability"], s0["difficulty"], s0["due_ms"],
+                            s0["last_review_ms"], s0["reps"], s0["lapses"])
+        assert after == S.answer(before, 3, to_ms(later), col.deck_options(did), cid, elapsed_days=2)
+        assert after != S.answer(before, 3, to_ms(later), col.deck_options(did), cid)  # fsrs's own count: 1 day
+        assert col.replayed_state(cid) == after
+    finally:
+        col.close()

@@ -40,7 +40,7 @@ from flashcards.errors import FlashcardsError, UnknownDeck
 from flashcards.options import DeckOptions
 from flashcards.paths import BACKUP_DIR, DB_NAME, MEDIA_DIR, resolve_data_dir
 from flashcards.scheduling import SchedState, replay
-from flashcards.timeutil import local_tz, require_utc, study_day, to_ms, utc_now
+from flashcards.timeutil import from_ms, local_tz, require_utc, study_day, to_ms, utc_now
 
 ANSWER_KINDS = (ReviewKind.LEARN, ReviewKind.REVIEW, ReviewKind.RELEARN, ReviewKind.FILTERED)
 _ANSWER_KINDS_SQL = "(0, 1, 2, 3)"
@@ -272,6 +272,12 @@ class Collection:
     def today(self, now: datetime, tz=None) -> int:
         """Ordinal of the study day containing ``now`` (rollover hour applied, local time)."""
         return study_day(now, self.rollover_hour, tz or local_tz()).toordinal()
+
+    def day_of(self):
+        """A function: epoch ms -> study-day ordinal, with this collection's rollover hour in local
+        time — what FSRS's elapsed days are counted in (see :func:`scheduling.elapsed_study_days`)."""
+        rollover, tz = self.rollover_hour, local_tz()
+        return lambda ms: study_day(from_ms(ms), rollover, tz).toordinal()
 
     # ------------------------------------------------------------------ decks
 
@@ -748,7 +754,7 @@ class Collection:
                                       "WHERE card_id = ? ORDER BY id", (card_id,))]
         return CardInfo(card_id, c["note_id"], self.deck_names().get(c["deck_id"], ""), c["state"], c["due_ms"],
                         c["stability"], c["difficulty"],
-                        retrievability(s, to_ms(now), self.deck_options(c["deck_id"])),
+                        retrievability(s, to_ms(now), self.deck_options(c["deck_id"]), self.day_of()),
                         c["reps"], c["lapses"], bool(c["suspended"]), c["buried_until"] > self.today(now),
                         c["flag"], reviews)
 
@@ -775,7 +781,8 @@ class Collection:
         if row is None:
             raise FlashcardsError(f"no card with id {card_id}")
         base, t = self.baseline_of(row[0])
-        return replay(base, self.card_answers(card_id, t), opts or self.deck_options(row[1]), card_id)
+        return replay(base, self.card_answers(card_id, t), opts or self.deck_options(row[1]), card_id,
+                      day_of=self.day_of())
 
     def _recompute(self, card_ids: Iterable[int]) -> int:
         n = 0

@@ -333,7 +333,7 @@ def _existing_notes(col: Collection, guids: list[str], with_deck: bool) -> dict[
         (json.dumps(ids),))}
 
 
-def _baseline(card: DraftCard, opts: DeckOptions, card_key: int) -> tuple[SchedState, int] | None:
+def _baseline(card: DraftCard, opts: DeckOptions, card_key: int, day_of=None) -> tuple[SchedState, int] | None:
     """The baseline a file's card brings (None: a plain new card) and the time it holds for."""
     answers = sorted((r.time_ms, r.rating) for r in card.reviews
                      if r.kind in (ReviewKind.LEARN, ReviewKind.REVIEW, ReviewKind.RELEARN, ReviewKind.FILTERED)
@@ -349,7 +349,7 @@ def _baseline(card: DraftCard, opts: DeckOptions, card_key: int) -> tuple[SchedS
     if card.stability is None or card.difficulty is None:
         # No memory state in the file: replay its history with fsrs (no fuzz: the file's due date wins).
         if answers:
-            r = replay(SchedState(), answers, opts, card_key, fuzz=False)
+            r = replay(SchedState(), answers, opts, card_key, fuzz=False, day_of=day_of)
             s.stability, s.difficulty = r.stability, r.difficulty
             lapses = r.lapses
             if s.last_review_ms is None:
@@ -712,10 +712,11 @@ def _apply_scheduling(col: Collection, conn, sched_cards, review_rows, now_ms: i
     review_rows.extend(all_rows)
 
     updates, burials = [], []
+    day_of = col.day_of()
     for cid, dc, did, had_reviews, card_added in per_card:
         if dc.reviews and not card_added and had_reviews:
             continue  # the log already has every answer the file brings: its state adds nothing new
-        base = _baseline(dc, col.deck_options(did), cid)
+        base = _baseline(dc, col.deck_options(did), cid, day_of)
         if base is None:
             if dc.buried:  # a plain new card the file has buried: no baseline, but the burial holds
                 burials.append((today + 1, cid))

@@ -77,10 +77,18 @@ def scheduler_for(opts: DeckOptions) -> Scheduler:
                       tuple(opts.relearning_steps), int(opts.maximum_interval))
 
 
-def to_fsrs(s: SchedState, card_id: int, now_ms: int) -> FsrsCard:
-    """The fsrs Card for a state (a new card is fsrs's Learning step 0 with no memory state)."""
+def to_fsrs(s: SchedState, card_id: int, now_ms: int, elapsed_days: int | None = None) -> FsrsCard:
+    """The fsrs Card for a state (a new card is fsrs's Learning step 0 with no memory state).
+
+    fsrs counts the time since the last review in whole 24-hour periods; ``elapsed_days`` (study days,
+    see :func:`elapsed_study_days`) replaces that count: the card's last review is presented to fsrs
+    exactly that many days before ``now_ms``.
+    """
     if s.state == CardState.NEW:
         return FsrsCard(card_id=card_id, state=State.Learning, step=0, due=from_ms(now_ms))
+    last = s.last_review_ms
+    if last is not None and elapsed_days is not None:
+        last = now_ms - max(0, elapsed_days) * DAY_MS
     return FsrsCard(
         card_id=card_id,
         state=_TO_FSRS[CardState(s.state)],
@@ -88,8 +96,18 @@ def to_fsrs(s: SchedState, card_id: int, now_ms: int) -> FsrsCard:
         stability=s.stability,
         difficulty=s.difficulty,
         due=from_ms(s.due_ms if s.due_ms is not None else now_ms),
-        last_review=from_ms(s.last_review_ms) if s.last_review_ms is not None else None,
+        last_review=from_ms(last) if last is not None else None,
     )
+
+
+def elapsed_study_days(last_review_ms: int | None, now_ms: int, day_of) -> int | None:
+    """Study days between the last review and now, by ``day_of`` (ms -> study-day number: the
+    collection's rollover hour in local time), as Anki counts them for FSRS. fsrs alone would count
+    24-hour periods, so a card reviewed at 9:00 and again at 8:00 two days later would be one day
+    old; here it is two. None when there is no last review or no ``day_of``."""
+    if last_review_ms is None or day_of is None:
+        return None
+    return max(0, day_of(now_ms) - day_of(last_review_ms))
 
 
 _FUZZ_RNG = random.Random()
@@ -111,10 +129,14 @@ def _fuzzed_days(days: int, maximum: int, seed: int) -> int:
 
 
 def answer(s: SchedState, rating: int, now_ms: int, opts: DeckOptions, card_id: int,
-           fuzz: bool = True) -> SchedState:
-    """The state after answering ``rating`` (1-4) at ``now_ms``. Pure and deterministic."""
+           fuzz: bool = True, elapsed_days: int | None = None) -> SchedState:
+    """The state after answering ``rating`` (1-4) at ``now_ms``. Pure and deterministic.
+
+    ``elapsed_days``: study days since the last review (:func:`elapsed_study_days`); None leaves
+    fsrs's own count of 24-hour periods.
+    """
     sched = scheduler_for(opts)
-    card = to_fsrs(s, card_id, now_ms)
+    card = to_fsrs(s, card_id, now_ms, elapsed_days)
     new, _log = sched.review_card(card, Rating(rating), from_ms(now_ms))
     due_ms = now_ms + round((new.due - from_ms(now_ms)).total_seconds() * 1000)
     if fuzz and new.state == State.Review:
@@ -134,24 +156,29 @@ def answer(s: SchedState, rating: int, now_ms: int, opts: DeckOptions, card_id: 
     )
 
 
-def preview(s: SchedState, now_ms: int, opts: DeckOptions, card_id: int, fuzz: bool = True) -> dict[int, int]:
+def preview(s: SchedState, now_ms: int, opts: DeckOptions, card_id: int, fuzz: bool = True,
+            day_of=None) -> dict[int, int]:
     """Interval in seconds each rating would give (what the answer buttons show)."""
-    return {r: (answer(s, r, now_ms, opts, card_id, fuzz).due_ms - now_ms) // 1000 for r in RATINGS}
+    elapsed = elapsed_study_days(s.last_review_ms, now_ms, day_of)
+    return {r: (answer(s, r, now_ms, opts, card_id, fuzz, elapsed).due_ms - now_ms) // 1000 for r in RATINGS}
 
 
-def replay(baseline: SchedState, answers, opts: DeckOptions, card_id: int, fuzz: bool = True) -> SchedState:
-    """Apply ``answers`` — an iterable of ``(time_ms, rating)`` in time order — to ``baseline``."""
+def replay(baseline: SchedState, answers, opts: DeckOptions, card_id: int, fuzz: bool = True,
+           day_of=None) -> SchedState:
+    """Apply ``answers`` — an iterable of ``(time_ms, rating)`` in time order — to ``baseline``
+    (``day_of`` as for :func:`elapsed_study_days`)."""
     s = replace(baseline)
     for time_ms, rating in answers:
-        s = answer(s, rating, time_ms, opts, card_id, fuzz)
+        s = answer(s, rating, time_ms, opts, card_id, fuzz, elapsed_study_days(s.last_review_ms, time_ms, day_of))
     return s
 
 
-def retrievability(s: SchedState, now_ms: int, opts: DeckOptions) -> float | None:
+def retrievability(s: SchedState, now_ms: int, opts: DeckOptions, day_of=None) -> float | None:
     """Predicted probability of recall at ``now_ms`` (None for a card with no memory state)."""
     if s.stability is None or s.last_review_ms is None:
         return None
-    return scheduler_for(opts).get_card_retrievability(to_fsrs(s, 0, now_ms), from_ms(now_ms))
+    card = to_fsrs(s, 0, now_ms, elapsed_study_days(s.last_review_ms, now_ms, day_of))
+    return scheduler_for(opts).get_card_retrievability(card, from_ms(now_ms))
 
 
 def format_interval(seconds: float) -> str:

@@ -394,6 +394,7 @@ class StudySession:
         self._undo: list[tuple] = []
         self._day_start_ms = self._day_end_ms = 0  # bounds of the study day the queue was built for
         self._today = 0
+        self._day_of = None  # ms -> study day (FSRS's elapsed days), set with the day bounds
 
     # ---------------------------------------------------------------- queue
 
@@ -408,6 +409,7 @@ class StudySession:
             start, end = day_bounds(now, col.rollover_hour, local_tz())
             self._day_start_ms, self._day_end_ms = to_ms(start), to_ms(end)
             self._today = col.today(now)
+            self._day_of = col.day_of()
         if self._q is None or changed or self._today != self._built_day or col.mutations != self._built_mut:
             self._q = gather(col, self.deck_id, now)
             self._built_day = self._today
@@ -521,7 +523,7 @@ class StudySession:
         now_ms = to_ms(require_utc(now or utc_now()))
         s, deck_id, *_ = self._card_state(card_id)
         now_ms = max(now_ms, (s.last_review_ms or 0) + 1)
-        return scheduling.preview(s, now_ms, self.col.deck_options(deck_id), card_id)
+        return scheduling.preview(s, now_ms, self.col.deck_options(deck_id), card_id, day_of=self.col.day_of())
 
     def answer(self, card_id: int, rating: int, now: datetime | None = None, duration_ms: int = 0) -> SchedState:
         """Record an answer: one transaction appends the review and updates the card (and buries
@@ -538,7 +540,9 @@ class StudySession:
         # Answers of one card are strictly time-ordered (replay sorts by id = time).
         now_ms = max(now_ms, (before.last_review_ms or 0) + 1)
         opts = col.deck_options(deck_id)
-        after = scheduling.answer(before, rating, now_ms, opts, card_id)
+        after = scheduling.answer(before, rating, now_ms, opts, card_id,
+                                  elapsed_days=scheduling.elapsed_study_days(before.last_review_ms, now_ms,
+                                                                             self._day_of))
         today = self._today
         conn = col.db.connection()
         undo: dict = {"s": before.to_dict(), "susp": suspended}
