@@ -331,10 +331,6 @@ def _button_row():
     return row
 
 
-def _fmt_days(days: float | None) -> str:
-    return "–" if days is None else f"{days:.1f} days"
-
-
 def _params_summary(parameters) -> str:
     if not parameters:
         return "FSRS-6 defaults (not fitted to this deck's history yet)"
@@ -346,15 +342,7 @@ def plan_summary(plan) -> str:
     fit = plan.fit
     lines = [f"Fitted to {fit.n_reviews:,} reviews of {fit.n_cards:,} cards in {fit.seconds:.2f} s "
              f"({len(plan.deck_ids)} deck{'s' if len(plan.deck_ids) != 1 else ''}: this one and its subdecks)."]
-    b, a = plan.evaluation_before, plan.evaluation_after
-    if b is not None and a is not None:
-        lines.append(f"Prediction of your {a.n:,} reviews (lower is better): log loss {b.log_loss:.4f} → "
-                     f"{a.log_loss:.4f}, RMSE {b.rmse_bins:.4f} → {a.rmse_bins:.4f}.")
-    ch = plan.change
-    if ch is not None:
-        lines.append(f"Due dates: {ch.due_moved:,} of {ch.cards:,} studied cards move ({ch.earlier:,} earlier, "
-                     f"{ch.later:,} later). Average interval {_fmt_days(ch.mean_interval_before)} → "
-                     f"{_fmt_days(ch.mean_interval_after)}.")
+    lines += plan.outcome_lines()  # the CLI's wording too
     if plan.differing_decks:
         lines.append(f"{plan.differing_decks} subdeck(s) use other parameters now; all get the fitted ones.")
     return "\n".join(lines)
