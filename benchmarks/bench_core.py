@@ -73,7 +73,9 @@ def raw_commit_rate(folder: Path, n: int = 2000) -> float:
     c.execute("PRAGMA synchronous=FULL")
     c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
     c.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, v INTEGER)")
+    c.execute("BEGIN")  # the fill is set-up, one transaction (in autocommit each row would be synced)
     c.executemany("INSERT INTO t VALUES (?, 0)", ((i,) for i in range(100_000)))
+    c.execute("COMMIT")
     t0 = time.perf_counter()
     for i in range(n):
         c.execute("BEGIN IMMEDIATE")
