@@ -540,9 +540,11 @@ class StudySession:
         # Answers of one card are strictly time-ordered (replay sorts by id = time).
         now_ms = max(now_ms, (before.last_review_ms or 0) + 1)
         opts = col.deck_options(deck_id)
-        after = scheduling.answer(before, rating, now_ms, opts, card_id,
-                                  elapsed_days=scheduling.elapsed_study_days(before.last_review_ms, now_ms,
-                                                                             self._day_of))
+        # Study days since the last review (what scheduling.elapsed_study_days counts): today is known.
+        last = before.last_review_ms
+        elapsed = (None if last is None else 0 if last >= self._day_start_ms
+                   else max(0, self._today - self._day_of(last)))
+        after = scheduling.answer(before, rating, now_ms, opts, card_id, elapsed_days=elapsed)
         today = self._today
         conn = col.db.connection()
         undo: dict = {"s": before.to_dict(), "susp": suspended}
