@@ -376,6 +376,8 @@ _INSERT_REVIEW_SQL = ("INSERT INTO review (id, card_id, note_guid, ord, deck_id,
                       "duration_ms, interval_s, undo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
 _UPDATE_CARD_SQL = ("UPDATE card SET state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
                     "last_review_ms = ?, reps = ?, lapses = ? WHERE id = ?")
+_UPDATE_CARD_SAME_STATE_SQL = ("UPDATE card SET step = ?, stability = ?, difficulty = ?, due_ms = ?, "
+                               "last_review_ms = ?, reps = ?, lapses = ? WHERE id = ?")
 _UNDO_JSON = json.JSONEncoder(separators=(",", ":"))  # one encoder, not one per answer
 
 
@@ -567,12 +569,20 @@ class StudySession:
         review_row = (rid, card_id, guid, ord_, deck_id, now_ms, rating, _KIND_FOR_STATE[before.state],
                       int(before.state), max(0, min(int(duration_ms), MAX_DURATION_MS)),
                       (after.due_ms - now_ms) // 1000, _UNDO_JSON.encode(undo))
-        card_row = (int(after.state), after.step, after.stability, after.difficulty, after.due_ms, now_ms,
-                    after.reps, after.lapses, card_id)
+        if int(after.state) == int(before.state):
+            # SQLite rewrites the entries of every index whose column is SET, changed or not: leaving
+            # ``state`` out spares the new-card index a page write per answer.
+            update_sql = _UPDATE_CARD_SAME_STATE_SQL
+            card_row = (after.step, after.stability, after.difficulty, after.due_ms, now_ms, after.reps,
+                        after.lapses, card_id)
+        else:
+            update_sql = _UPDATE_CARD_SQL
+            card_row = (int(after.state), after.step, after.stability, after.difficulty, after.due_ms, now_ms,
+                        after.reps, after.lapses, card_id)
         if leech or col.db.in_transaction():
             with col.db.atomic():  # the rare path, through the store's own helpers
                 conn.execute(_INSERT_REVIEW_SQL, review_row)
-                conn.execute(_UPDATE_CARD_SQL, card_row)
+                conn.execute(update_sql, card_row)
                 if siblings:
                     conn.executemany("UPDATE card SET buried_until = ? WHERE id = ?",
                                      [(today + 1, sid) for sid, _ in siblings])
@@ -587,7 +597,7 @@ class StudySession:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute(_INSERT_REVIEW_SQL, review_row)
-                conn.execute(_UPDATE_CARD_SQL, card_row)
+                conn.execute(update_sql, card_row)
                 if siblings:
                     conn.executemany("UPDATE card SET buried_until = ? WHERE id = ?",
                                      [(today + 1, sid) for sid, _ in siblings])
