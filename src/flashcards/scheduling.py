@@ -12,6 +12,7 @@ review count.
 
 from __future__ import annotations
 
+import _random
 import random
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -77,25 +78,28 @@ def scheduler_for(opts: DeckOptions) -> Scheduler:
                       tuple(opts.relearning_steps), int(opts.maximum_interval))
 
 
-def to_fsrs(s: SchedState, card_id: int, now_ms: int, elapsed_days: int | None = None) -> FsrsCard:
+def to_fsrs(s: SchedState, card_id: int, now_ms: int, elapsed_days: int | None = None,
+            now=None) -> FsrsCard:
     """The fsrs Card for a state (a new card is fsrs's Learning step 0 with no memory state).
 
     fsrs counts the time since the last review in whole 24-hour periods; ``elapsed_days`` (study days,
     see :func:`elapsed_study_days`) replaces that count: the card's last review is presented to fsrs
     exactly that many days before ``now_ms``.
     """
+    if now is None:
+        now = from_ms(now_ms)
     if s.state == CardState.NEW:
-        return FsrsCard(card_id=card_id, state=State.Learning, step=0, due=from_ms(now_ms))
+        return FsrsCard(card_id=card_id, state=State.Learning, step=0, due=now)
     last = s.last_review_ms
     if last is not None and elapsed_days is not None:
         last = now_ms - max(0, elapsed_days) * DAY_MS
     return FsrsCard(
         card_id=card_id,
-        state=_TO_FSRS[CardState(s.state)],
+        state=_TO_FSRS[s.state],  # (an int finds its IntEnum key)
         step=s.step,
         stability=s.stability,
         difficulty=s.difficulty,
-        due=from_ms(s.due_ms if s.due_ms is not None else now_ms),
+        due=from_ms(s.due_ms) if s.due_ms is not None else now,
         last_review=from_ms(last) if last is not None else None,
     )
 
@@ -111,6 +115,9 @@ def elapsed_study_days(last_review_ms: int | None, now_ms: int, day_of) -> int |
 
 
 _FUZZ_RNG = random.Random()
+_SEED = _random.Random.seed
+_FUZZ = tuple((r["start"], r["end"], r["factor"]) for r in FUZZ_RANGES)
+_RATING = {int(r): r for r in Rating}
 
 
 def _fuzzed_days(days: int, maximum: int, seed: int) -> int:
@@ -118,12 +125,15 @@ def _fuzzed_days(days: int, maximum: int, seed: int) -> int:
     if days < 2.5:
         return days
     delta = 1.0
-    for r in FUZZ_RANGES:
-        delta += r["factor"] * max(min(float(days), r["end"]) - r["start"], 0.0)
+    d = float(days)
+    for start, end, factor in _FUZZ:
+        delta += factor * max(min(d, end) - start, 0.0)
     lo = max(2, round(days - delta))
     hi = min(round(days + delta), maximum)
     lo = min(lo, hi)
-    _FUZZ_RNG.seed(seed)  # reseeded per draw: the same as random.Random(seed).random(), without a new object
+    # Reseeded per draw: the same as random.Random(seed).random() without a new object (for an int
+    # seed, Random.seed only hands it to the C generator's seed, called here directly).
+    _SEED(_FUZZ_RNG, seed)
     x = _FUZZ_RNG.random()
     return min(round(x * (hi - lo + 1) + lo), maximum)
 
@@ -136,9 +146,10 @@ def answer(s: SchedState, rating: int, now_ms: int, opts: DeckOptions, card_id: 
     fsrs's own count of 24-hour periods.
     """
     sched = scheduler_for(opts)
-    card = to_fsrs(s, card_id, now_ms, elapsed_days)
-    new, _log = sched.review_card(card, Rating(rating), from_ms(now_ms))
-    due_ms = now_ms + round((new.due - from_ms(now_ms)).total_seconds() * 1000)
+    now = from_ms(now_ms)
+    card = to_fsrs(s, card_id, now_ms, elapsed_days, now)
+    new, _log = sched.review_card(card, _RATING[rating], now)
+    due_ms = now_ms + round((new.due - now).total_seconds() * 1000)
     if fuzz and new.state == State.Review:
         days = round((due_ms - now_ms) / DAY_MS)
         fuzzed = _fuzzed_days(days, int(opts.maximum_interval), card_id * 1_000_003 + s.reps)
