@@ -24,6 +24,7 @@ import heapq
 import itertools
 import json
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -381,6 +382,19 @@ _UPDATE_CARD_SAME_STATE_SQL = ("UPDATE card SET step = ?, stability = ?, difficu
 _UNDO_JSON = json.JSONEncoder(separators=(",", ":"))  # one encoder, not one per answer
 
 
+@contextmanager
+def _immediate(conn):
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` straight on the connection (what ``atomic()`` issues, without
+    its bookkeeping); COMMIT returns once the WAL is synced (synchronous=FULL). Rolled back on error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 class StudySession:
     """Studying one deck (and its subdecks): next card, answer, bury, suspend, flag, undo."""
 
@@ -569,42 +583,25 @@ class StudySession:
         review_row = (rid, card_id, guid, ord_, deck_id, now_ms, rating, _KIND_FOR_STATE[before.state],
                       int(before.state), max(0, min(int(duration_ms), MAX_DURATION_MS)),
                       (after.due_ms - now_ms) // 1000, _UNDO_JSON.encode(undo))
-        if int(after.state) == int(before.state):
-            # SQLite rewrites the entries of every index whose column is SET, changed or not: leaving
-            # ``state`` out spares the new-card index a page write per answer.
-            update_sql = _UPDATE_CARD_SAME_STATE_SQL
-            card_row = (after.step, after.stability, after.difficulty, after.due_ms, now_ms, after.reps,
-                        after.lapses, card_id)
-        else:
-            update_sql = _UPDATE_CARD_SQL
-            card_row = (int(after.state), after.step, after.stability, after.difficulty, after.due_ms, now_ms,
-                        after.reps, after.lapses, card_id)
-        if leech or col.db.in_transaction():
-            with col.db.atomic():  # the rare path, through the store's own helpers
-                conn.execute(_INSERT_REVIEW_SQL, review_row)
-                conn.execute(update_sql, card_row)
-                if siblings:
-                    conn.executemany("UPDATE card SET buried_until = ? WHERE id = ?",
-                                     [(today + 1, sid) for sid, _ in siblings])
-                if leech:
-                    if tagged:
-                        col.add_tag(note_id, "leech")
-                    if opts.leech_action == "suspend":
-                        col._sql("UPDATE card SET suspended = 1 WHERE id = ?", (card_id,))
-        else:
-            # The hot path: one BEGIN IMMEDIATE ... COMMIT on the connection (what ``atomic()`` issues,
-            # without its bookkeeping); COMMIT returns once the WAL is synced (synchronous=FULL).
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(_INSERT_REVIEW_SQL, review_row)
-                conn.execute(update_sql, card_row)
-                if siblings:
-                    conn.executemany("UPDATE card SET buried_until = ? WHERE id = ?",
-                                     [(today + 1, sid) for sid, _ in siblings])
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        columns = (after.step, after.stability, after.difficulty, after.due_ms, now_ms, after.reps, after.lapses,
+                   card_id)
+        # SQLite rewrites the entries of every index whose column is SET, changed or not: leaving
+        # ``state`` out when it stays spares the new-card index a page write per answer.
+        update_sql, card_row = ((_UPDATE_CARD_SAME_STATE_SQL, columns) if int(after.state) == int(before.state)
+                                else (_UPDATE_CARD_SQL, (int(after.state), *columns)))
+        # The hot path is one BEGIN IMMEDIATE ... COMMIT on the connection; a leech (its tag goes
+        # through the store's helpers) or a caller's open transaction go through ``atomic()``.
+        with col.db.atomic() if leech or col.db.in_transaction() else _immediate(conn):
+            conn.execute(_INSERT_REVIEW_SQL, review_row)
+            conn.execute(update_sql, card_row)
+            if siblings:
+                conn.executemany("UPDATE card SET buried_until = ? WHERE id = ?",
+                                 [(today + 1, sid) for sid, _ in siblings])
+            if leech:
+                if tagged:
+                    col.add_tag(note_id, "leech")
+                if opts.leech_action == "suspend":
+                    col._sql("UPDATE card SET suspended = 1 WHERE id = ?", (card_id,))
         self._undo.append(("answer", card_id, rid))
         self._after_change(card_id, now_ms, after, [sid for sid, _ in siblings],
                            removed=leech and opts.leech_action == "suspend", where=(note_id, deck_id),
