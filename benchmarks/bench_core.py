@@ -62,6 +62,18 @@ def rating_for(state: int, rng: random.Random) -> int:
     return 1 if x < 0.10 else 2 if x < 0.15 else 3 if x < 0.90 else 4
 
 
+def final_day_keys(nexts: list[float], answers: list[float], builds: list[float]) -> dict:
+    """Step 3's JSON keys from the per-call times in ms (shared with bench_core_peer.py)."""
+    return {
+        "final_cards": len(answers),
+        "final_next_card_ms_p50": round(statistics.median(nexts), 4) if nexts else None,
+        "final_next_card_ms_p99": round(pct(nexts, 0.99), 4) if nexts else None,
+        "final_answer_ms_p50": round(statistics.median(answers), 4) if answers else None,
+        "final_answer_ms_p99": round(pct(answers, 0.99), 4) if answers else None,
+        "final_queue_build_ms_p50": round(statistics.median(builds), 3),
+    }
+
+
 def raw_commit_rate(folder: Path, n: int = 2000) -> float:
     """The physical limit now, on this disk: plain sqlite3, WAL + synchronous=FULL, one insert plus one
     update per committed transaction on a 100,000-row table (PROTOCOL.md's reference measurement)."""
@@ -177,12 +189,7 @@ def main() -> None:
             nexts.append((b - a) * 1000)
             ans.append((c - b) * 1000)
             now += timedelta(milliseconds=200)
-        out["final_cards"] = len(ans)
-        out["final_next_card_ms_p50"] = round(statistics.median(nexts), 4) if nexts else None
-        out["final_next_card_ms_p99"] = round(pct(nexts, 0.99), 4) if nexts else None
-        out["final_answer_ms_p50"] = round(statistics.median(ans), 4) if ans else None
-        out["final_answer_ms_p99"] = round(pct(ans, 0.99), 4) if ans else None
-        out["final_queue_build_ms_p50"] = round(statistics.median(builds), 3)
+        out.update(final_day_keys(nexts, ans, builds))
         col.close()
 
         # 4. Close and reopen 3 times: open as the app does, fetch the first due card.

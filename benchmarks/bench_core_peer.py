@@ -55,7 +55,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_core import log, pct, rating_for, raw_commit_rate, rss_mb, write_tsv  # noqa: E402
+from bench_core import final_day_keys, log, rating_for, raw_commit_rate, rss_mb, write_tsv  # noqa: E402
 
 LIBFAKETIME_PATHS = (
     "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
@@ -290,12 +290,7 @@ def run(args: argparse.Namespace) -> dict:
             nexts.append((b - a) * 1000)
             ans.append((c - b) * 1000)
             clock.advance(200)
-        out["final_cards"] = len(ans)
-        out["final_next_card_ms_p50"] = round(statistics.median(nexts), 4) if nexts else None
-        out["final_next_card_ms_p99"] = round(pct(nexts, 0.99), 4) if nexts else None
-        out["final_answer_ms_p50"] = round(statistics.median(ans), 4) if ans else None
-        out["final_answer_ms_p99"] = round(pct(ans, 0.99), 4) if ans else None
-        out["final_queue_build_ms_p50"] = round(statistics.median(builds), 3)
+        out.update(final_day_keys(nexts, ans, builds))
         col.close()
 
         # 4. Close and reopen 3 times: open as the app does (the current deck is remembered), first card.
