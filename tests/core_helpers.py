@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,3 +50,32 @@ def run_cli(*args: str, data_dir: Path | None = None, input: str | None = None, 
     full_env.pop("FLASHCARDS_HOME", None)
     return subprocess.run(argv, input=input, capture_output=True, text=True, env=full_env, timeout=120,
                           cwd=str(ROOT))
+
+
+SYNTH_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+def synthetic_history(params, n_cards: int, seed: int, key0: int = 0):
+    """Reviews of a learner whose memory follows FSRS with ``params``: recall is drawn with the model's
+    retrievability; each next review comes at 0.4-2.5x the model's interval (so elapsed times vary)."""
+    import random
+
+    from fsrs import Card, Rating, Scheduler
+
+    rng = random.Random(seed)
+    sched = Scheduler(parameters=params, enable_fuzzing=False)
+    out = []
+    for c in range(n_cards):
+        card = Card(card_id=key0 + c + 1, due=SYNTH_START)
+        t = SYNTH_START + timedelta(days=c // 20, minutes=c % 20)
+        for _ in range(8):
+            if card.last_review is None:
+                rating = rng.choices([1, 2, 3, 4], [0.25, 0.05, 0.6, 0.1])[0]
+            elif rng.random() < sched.get_card_retrievability(card, t):
+                rating = rng.choices([2, 3, 4], [0.1, 0.8, 0.1])[0]
+            else:
+                rating = 1
+            card, _ = sched.review_card(card, Rating(rating), t)
+            out.append((key0 + c, t, rating))
+            t = t + max((card.due - t) * rng.uniform(0.4, 2.5), timedelta(minutes=1))
+    return out

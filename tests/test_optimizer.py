@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import random
 import shutil
 import sys
 import time
@@ -14,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from core_helpers import synthetic_history
 from fsrs import Card, Rating, Scheduler
 from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
@@ -32,26 +32,6 @@ TRUE[20] = 0.45
 TRUE = tuple(TRUE)
 
 
-def synthetic_history(params, n_cards: int, seed: int, key0: int = 0):
-    """Reviews of a learner whose memory follows FSRS with ``params``: recall is drawn with the model's
-    retrievability; each next review comes at 0.4-2.5x the model's interval (so elapsed times vary)."""
-    rng = random.Random(seed)
-    sched = Scheduler(parameters=params, enable_fuzzing=False)
-    out = []
-    for c in range(n_cards):
-        card = Card(card_id=key0 + c + 1, due=START)
-        t = START + timedelta(days=c // 20, minutes=c % 20)
-        for _ in range(8):
-            if card.last_review is None:
-                rating = rng.choices([1, 2, 3, 4], [0.25, 0.05, 0.6, 0.1])[0]
-            elif rng.random() < sched.get_card_retrievability(card, t):
-                rating = rng.choices([2, 3, 4], [0.1, 0.8, 0.1])[0]
-            else:
-                rating = 1
-            card, _ = sched.review_card(card, Rating(rating), t)
-            out.append((key0 + c, t, rating))
-            t = t + max((card.due - t) * rng.uniform(0.4, 2.5), timedelta(minutes=1))
-    return out
 
 
 @pytest.fixture

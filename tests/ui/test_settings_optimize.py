@@ -5,22 +5,21 @@ screen's layout (Save always visible, hints wrapped)."""
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from conftest import pump, screenshot, tap, wait_until
-from fsrs import Card, Rating, Scheduler
+from core_helpers import SYNTH_START, synthetic_history
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from flashcards import optimizer
 
-START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+START = SYNTH_START
 # A learner whose memory is not the defaults' (higher initial stabilities, steeper forgetting).
 TRUE = list(DEFAULT_PARAMETERS)
 TRUE[0:4] = [0.8, 2.5, 6.0, 20.0]
@@ -36,22 +35,7 @@ def _study(col) -> int:
     for i in range(N_CARDS):
         col.add_note("Basic", [f"q{i}", f"a{i}"], deck_id=did, now=START - timedelta(days=1))
     card_ids = sorted(r.card_id for r in col.search(deck="Syn"))
-    rng = random.Random(7)
-    sched = Scheduler(parameters=tuple(TRUE), enable_fuzzing=False)
-    answers = []
-    for c in range(N_CARDS):
-        card = Card(card_id=c + 1, due=START)
-        t = START + timedelta(days=c // 20, minutes=c % 20)
-        for _ in range(8):
-            if card.last_review is None:
-                rating = rng.choices([1, 2, 3, 4], [0.25, 0.05, 0.6, 0.1])[0]
-            elif rng.random() < sched.get_card_retrievability(card, t):
-                rating = rng.choices([2, 3, 4], [0.1, 0.8, 0.1])[0]
-            else:
-                rating = 1
-            card, _ = sched.review_card(card, Rating(rating), t)
-            answers.append((t, card_ids[c], rating))
-            t = t + max((card.due - t) * rng.uniform(0.4, 2.5), timedelta(minutes=1))
+    answers = [(t, card_ids[k], rating) for k, t, rating in synthetic_history(tuple(TRUE), N_CARDS, seed=7)]
     session = col.study(did)
     for t, cid, rating in sorted(answers):
         session.answer(cid, rating, now=t)
