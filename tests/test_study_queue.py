@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from flashcards import scheduling
 from flashcards.collection import Collection
 from flashcards.drafts import ReviewKind
+from flashcards.errors import FlashcardsError
 from flashcards.options import DeckOptions
 from flashcards.timeutil import DAY_MS, from_ms, to_ms
 
@@ -842,6 +843,22 @@ def test_a_failed_answer_writes_nothing_and_the_next_one_works(col, now):
     assert col._sql("SELECT COUNT(*) FROM review").fetchone()[0] == 0
     assert col.card_columns(a)["state"] == 0 and not col.db.in_transaction()
     s.answer(b, 3, now)  # the connection is usable: no transaction was left open
+    assert [r[0] for r in col._sql("SELECT card_id FROM review")] == [b]
+
+
+def test_answering_a_card_that_is_gone_changes_nothing(col, now):
+    """The card is read inside the answer's write transaction: a card deleted meanwhile (by another
+    process, say) gives a clear error, no review row, and no transaction left open."""
+    did = col.deck_id("D", create=True)
+    a, b = _fill(col, "D", 2)
+    s = col.study(did)
+    s.counts(now)
+    col._sql("DELETE FROM card WHERE id = ?", (a,))
+    with pytest.raises(FlashcardsError, match=f"no card with id {a}"):
+        s.answer(a, 3, now)
+    assert not col.db.connection().in_transaction
+    assert col._sql("SELECT COUNT(*) FROM review").fetchone()[0] == 0
+    s.answer(b, 3, now)
     assert [r[0] for r in col._sql("SELECT card_id FROM review")] == [b]
 
 

@@ -373,6 +373,10 @@ def due_counts(col, deck_id: int, now: datetime) -> tuple[int, int, int]:
 _CARD_STATE_SQL = (
     "SELECT c.state, c.step, c.stability, c.difficulty, c.due_ms, c.last_review_ms, c.reps, c.lapses, "
     "c.deck_id, c.note_id, c.ord, c.suspended, n.guid FROM card c JOIN note n ON n.id = c.note_id WHERE c.id = ?")
+# The answer's read: the card's state, where it lives, and whether its note has other cards at all
+# (one probe of the note's cards; the sibling query below runs only for notes that have some).
+_ANSWER_STATE_SQL = _CARD_STATE_SQL.replace(
+    " FROM card c", ", EXISTS (SELECT 1 FROM card s WHERE s.note_id = c.note_id AND s.id != c.id) FROM card c")
 _INSERT_REVIEW_SQL = ("INSERT INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, state_before, "
                       "duration_ms, interval_s, undo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
 _UPDATE_CARD_SQL = ("UPDATE card SET state = ?, step = ?, stability = ?, difficulty = ?, due_ms = ?, "
@@ -552,48 +556,54 @@ class StudySession:
         col = self.col
         self._ensure(now, external=False)
         now_ms = to_ms(now)
-        before, deck_id, note_id, ord_, suspended, guid = self._card_state(card_id)
-        # Answers of one card are strictly time-ordered (replay sorts by id = time).
-        now_ms = max(now_ms, (before.last_review_ms or 0) + 1)
-        opts = col.deck_options(deck_id)
-        # Study days since the last review (what scheduling.elapsed_study_days counts): today is known.
-        last = before.last_review_ms
-        elapsed = (None if last is None else 0 if last >= self._day_start_ms
-                   else max(0, self._today - self._day_of(last)))
-        after = scheduling.answer(before, rating, now_ms, opts, card_id, elapsed_days=elapsed)
         today = self._today
         conn = col.db.connection()
-        undo: dict = {"s": before.to_dict(), "susp": suspended}
-        siblings: list[tuple[int, int]] = []
-        if opts.bury_siblings:
-            siblings = conn.execute("SELECT id, buried_until FROM card WHERE note_id = ? AND id != ? "
-                                    "AND state IN (0, 2) AND buried_until <= ?", (note_id, card_id, today)).fetchall()
-            if siblings:
-                undo["sib"] = siblings
-        leech = (after.lapses > before.lapses and after.lapses >= opts.leech_threshold
-                 and (after.lapses - opts.leech_threshold) % max(1, opts.leech_threshold // 2) == 0)
-        tagged = False
-        if leech:
-            tags = col._sql("SELECT tags FROM note WHERE id = ?", (note_id,)).fetchone()[0]
-            tagged = " leech " not in tags
-            undo["leech"] = tagged
-        # Deterministic from time + card identity, the same key the .apkg importer derives from a revlog
-        # id, so re-importing our own export (or merging another device's log) adds no duplicates.
-        rid = review_id(now_ms, f"{now_ms}:{guid}:{ord_}")
-        review_row = (rid, card_id, guid, ord_, deck_id, now_ms, rating, _KIND_FOR_STATE[before.state],
-                      int(before.state), max(0, min(int(duration_ms), MAX_DURATION_MS)),
-                      (after.due_ms - now_ms) // 1000, _UNDO_JSON.encode(undo))
-        columns = (after.step, after.stability, after.difficulty, after.due_ms, now_ms, after.reps, after.lapses,
-                   card_id)
-        # SQLite rewrites the entries of every index whose column is SET, changed or not: leaving
-        # ``state`` out when it stays spares the new-card index a page write per answer.
-        update_sql, card_row = ((_UPDATE_CARD_SAME_STATE_SQL, columns) if int(after.state) == int(before.state)
-                                else (_UPDATE_CARD_SQL, (int(after.state), *columns)))
-        # The hot path is one BEGIN IMMEDIATE ... COMMIT on the connection; a leech (its tag goes
-        # through the store's helpers) or a caller's open transaction go through ``atomic()``.
-        with col.db.atomic() if leech or col.db.in_transaction() else _immediate(conn):
-            conn.execute(_INSERT_REVIEW_SQL, review_row)
-            conn.execute(update_sql, card_row)
+        # The card is read inside the write transaction: another process (the CLI) cannot change it
+        # between the read and the write, and the read shares the transaction's locks.
+        with col.db.atomic() if col.db.in_transaction() else _immediate(conn):
+            row = conn.execute(_ANSWER_STATE_SQL, (card_id,)).fetchone()
+            if row is None:
+                from flashcards.errors import FlashcardsError
+
+                raise FlashcardsError(f"no card with id {card_id}")
+            before = SchedState(*row[:8])
+            deck_id, note_id, ord_, suspended, guid, has_siblings = row[8:]
+            # Answers of one card are strictly time-ordered (replay sorts by id = time).
+            now_ms = max(now_ms, (before.last_review_ms or 0) + 1)
+            opts = col.deck_options(deck_id)
+            # Study days since the last review (what scheduling.elapsed_study_days counts): today is known.
+            last = before.last_review_ms
+            elapsed = (None if last is None else 0 if last >= self._day_start_ms
+                       else max(0, today - self._day_of(last)))
+            after = scheduling.answer(before, rating, now_ms, opts, card_id, elapsed_days=elapsed)
+            undo: dict = {"s": before.to_dict(), "susp": suspended}
+            siblings: list[tuple[int, int]] = []
+            if opts.bury_siblings and has_siblings:
+                siblings = conn.execute("SELECT id, buried_until FROM card WHERE note_id = ? AND id != ? "
+                                        "AND state IN (0, 2) AND buried_until <= ?",
+                                        (note_id, card_id, today)).fetchall()
+                if siblings:
+                    undo["sib"] = siblings
+            leech = (after.lapses > before.lapses and after.lapses >= opts.leech_threshold
+                     and (after.lapses - opts.leech_threshold) % max(1, opts.leech_threshold // 2) == 0)
+            if leech:
+                tags = conn.execute("SELECT tags FROM note WHERE id = ?", (note_id,)).fetchone()[0]
+                undo["leech"] = tagged = " leech " not in tags
+            # Deterministic from time + card identity, the same key the .apkg importer derives from a
+            # revlog id, so re-importing our own export (or merging another device's log) adds no duplicates.
+            rid = review_id(now_ms, f"{now_ms}:{guid}:{ord_}")
+            conn.execute(_INSERT_REVIEW_SQL, (
+                rid, card_id, guid, ord_, deck_id, now_ms, rating, _KIND_FOR_STATE[before.state], int(before.state),
+                max(0, min(int(duration_ms), MAX_DURATION_MS)), (after.due_ms - now_ms) // 1000,
+                _UNDO_JSON.encode(undo)))
+            columns = (after.step, after.stability, after.difficulty, after.due_ms, now_ms, after.reps, after.lapses,
+                       card_id)
+            # SQLite rewrites the entries of every index whose column is SET, changed or not: leaving
+            # ``state`` out when it stays spares the new-card index a page write per answer.
+            if int(after.state) == int(before.state):
+                conn.execute(_UPDATE_CARD_SAME_STATE_SQL, columns)
+            else:
+                conn.execute(_UPDATE_CARD_SQL, (int(after.state), *columns))
             if siblings:
                 conn.executemany("UPDATE card SET buried_until = ? WHERE id = ?",
                                  [(today + 1, sid) for sid, _ in siblings])
@@ -601,7 +611,7 @@ class StudySession:
                 if tagged:
                     col.add_tag(note_id, "leech")
                 if opts.leech_action == "suspend":
-                    col._sql("UPDATE card SET suspended = 1 WHERE id = ?", (card_id,))
+                    conn.execute("UPDATE card SET suspended = 1 WHERE id = ?", (card_id,))
         self._undo.append(("answer", card_id, rid))
         self._after_change(card_id, now_ms, after, [sid for sid, _ in siblings],
                            removed=leech and opts.leech_action == "suspend", where=(note_id, deck_id),
