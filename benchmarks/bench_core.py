@@ -63,13 +63,21 @@ def rating_for(state: int, rng: random.Random) -> int:
 
 
 def final_day_keys(nexts: list[float], answers: list[float], builds: list[float]) -> dict:
-    """Step 3's JSON keys from the per-call times in ms (shared with bench_core_peer.py)."""
+    """Step 3's JSON keys from the per-call times in ms (shared with bench_core_peer.py).
+
+    ``final_card_ms_*`` (next card + answer, per card) is the like-for-like figure between the two
+    engines: Anki computes a card's four next states when it fetches the card (``get_queued_cards``)
+    and its answer only stores the chosen one; ours fetches the card and computes at answer time.
+    """
+    cards = [a + b for a, b in zip(nexts, answers, strict=False)]
     return {
         "final_cards": len(answers),
         "final_next_card_ms_p50": round(statistics.median(nexts), 4) if nexts else None,
         "final_next_card_ms_p99": round(pct(nexts, 0.99), 4) if nexts else None,
         "final_answer_ms_p50": round(statistics.median(answers), 4) if answers else None,
         "final_answer_ms_p99": round(pct(answers, 0.99), 4) if answers else None,
+        "final_card_ms_p50": round(statistics.median(cards), 4) if cards else None,
+        "final_card_ms_p99": round(pct(cards, 0.99), 4) if cards else None,
         "final_queue_build_ms_p50": round(statistics.median(builds), 3),
     }
 
