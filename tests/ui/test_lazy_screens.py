@@ -1,0 +1,192 @@
+"""Start-up builds the first screen only; every other screen is built (kv rules, module, widget)
+the first time it is shown, and then works."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import press, pump, tap, type_char, wait_until
+from seed import spanish
+
+from flashcards.collection import Collection
+from flashcards.ui import app as app_module
+
+ESCAPE, SPACE, DOWN = 27, 32, 274
+SRC = Path(__file__).resolve().parents[2] / "src"
+LATER_SCREENS = ("study", "browse", "editor", "import", "settings", "stats")
+
+
+def back_to_decks(app) -> None:
+    press(ESCAPE)
+    if app.root.current != "decks":  # the first Escape left a focused text field
+        press(ESCAPE)
+    assert app.root.current == "decks"
+
+
+def test_each_screen_is_built_when_first_shown_and_works(make_app, monkeypatch):
+    # No warm-up in this test (it would build the study screen ahead of its first use).
+    monkeypatch.setattr(app_module, "WARM_DELAY", 3600.0)
+    app = make_app(spanish)
+    sm = app.root
+    decks = sm.get_screen("decks")
+    assert sm.screen_names == ["decks"] and sm.current == "decks"
+    assert app._warm_steps and app._warm_event is not None  # scheduled from the first frame
+
+    # Study, by its shortcut: a card, revealed with Space, answered with 3: one review stored.
+    with _built("study", sm):
+        type_char("s")
+    study = sm.get_screen("study")
+    assert study.deck_name == "Spanish" and study.card is not None
+    press(SPACE, " ", text=" ")
+    assert study.revealed
+    type_char("3")
+    con = sqlite3.connect(app.col.db_path)
+    try:
+        assert con.execute("SELECT COUNT(*) FROM review").fetchone()[0] == 1
+    finally:
+        con.close()
+    back_to_decks(app)
+
+    with _built("browse", sm):
+        type_char("b")
+    browse = sm.get_screen("browse")
+    wait_until(browse.wait_idle)
+    assert len(browse.rows) == 9 and browse.status == "9 cards"
+    back_to_decks(app)
+
+    with _built("stats", sm):
+        type_char("t")
+    stats = sm.get_screen("stats")
+    assert stats.today_text.startswith("Studied 1 card in") and len(stats.forecast) == 30
+    back_to_decks(app)
+
+    with _built("import", sm):
+        type_char("i")
+    imp = sm.get_screen("import")
+    assert imp.stage == "choose" and Path(imp.ids.chooser.path).is_dir()
+    back_to_decks(app)
+
+    with _built("editor", sm):
+        type_char("a")
+    editor = sm.get_screen("editor")
+    assert editor.mode == "add" and editor.ids.deck.text == "Spanish"
+    assert len(editor.ids.fields.children) == 2  # Basic: Front, Back
+    back_to_decks(app)
+
+    # Settings through the Options button, tapped (the selected deck's options).
+    press(DOWN)
+    selected = decks.selected_row()
+    assert selected.name == "Spanish::Verbs"
+    options = next(w for w in decks.walk() if getattr(w, "text", None) == "Options")
+    with _built("settings", sm):
+        tap(options)
+    settings = sm.get_screen("settings")
+    assert settings.deck_id == selected.id and settings.ids.deck.text == "Spanish::Verbs"
+    back_to_decks(app)
+
+    assert sorted(sm.screen_names) == sorted(("decks", *LATER_SCREENS))
+    # Shown again: the same screen objects, not built a second time.
+    before = {name: sm.get_screen(name) for name in sm.screen_names}
+    type_char("b")
+    assert sm.get_screen("browse") is before["browse"]
+    back_to_decks(app)
+
+
+class _built:
+    """``with _built(name, sm):`` the screen does not exist before the block and is shown after."""
+
+    def __init__(self, name, sm):
+        self.name, self.sm = name, sm
+
+    def __enter__(self):
+        assert self.name not in self.sm.screen_names, f"{self.name} was built before it was shown"
+        return self
+
+    def __exit__(self, exc_type, *_):
+        if exc_type is None:
+            pump(2)
+            assert self.sm.current == self.name and self.name in self.sm.screen_names
+        return False
+
+
+CHILD = r"""
+import gc, json, os, sys, time
+from pathlib import Path
+from flashcards.ui import app as ui
+from kivy.clock import Clock
+from kivy.lang import Builder
+
+record = {}
+
+def ui_state():
+    ui_dir = str(Path(ui.__file__).parent)
+    return {
+        "screens": list(App.get_running_app().root.screen_names),
+        "kv": sorted(Path(f).name for f in Builder.files if str(Path(f).parent) == ui_dir),
+        "modules": sorted(m for m in sys.modules if m.startswith("flashcards.ui.") and m.endswith("_screen")),
+        "gc": gc.isenabled(),
+    }
+
+from kivy.app import App
+
+class Child(ui.FlashcardsApp):
+    def on_start(self):
+        super().on_start()
+        from kivy.core.window import Window
+        record["on_start"] = ui_state()
+        rv = self.root.get_screen("decks").ids.rv
+        def flipped(*_):
+            if not rv.children or not rv.children[0].children:
+                return  # the deck rows are not on the window yet
+            Window.unbind(on_flip=flipped)
+            record["first_frame"] = ui_state()
+            Clock.schedule_interval(warmed, 0.05)
+        def warmed(_dt):
+            if self._warm_steps:
+                return None
+            record["warm"] = ui_state()
+            self.stop()
+            return False
+        Window.bind(on_flip=flipped)
+        Clock.schedule_once(lambda dt: self.stop(), 60)  # a watchdog
+
+gc_before = gc.isenabled()
+ui.main(Path(sys.argv[1]), app_class=Child)
+record["gc_after_main"] = gc.isenabled() == gc_before
+print(json.dumps(record))
+"""
+
+
+def test_a_fresh_process_draws_the_first_screen_before_loading_the_others(tmp_path):
+    data = tmp_path / "data"
+    col = Collection.open(data)
+    try:
+        spanish(col)
+    finally:
+        col.close()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    env["KIVY_HOME"] = str(tmp_path / "kivy-home")
+    out = subprocess.run([sys.executable, "-c", CHILD, str(data)], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    record = json.loads(out.stdout.strip().splitlines()[-1])
+
+    first = record["first_frame"]
+    assert first["screens"] == ["decks"]
+    assert first["kv"] == ["decks_screen.kv", "widgets.kv"]
+    assert first["modules"] == ["flashcards.ui.decks_screen"]
+    # main() holds back the cyclic GC while the window and the first screen are built ...
+    assert record["on_start"]["gc"] is False
+    # ... and the first frame turns it back on; the warm-up then prepares the study screen.
+    warm = record["warm"]
+    assert warm["gc"] is True
+    assert warm["screens"] == ["decks", "study"]
+    assert {"study_screen.kv", "widgets_more.kv"} <= set(warm["kv"])
+    assert "flashcards.ui.study_screen" in warm["modules"]
+    assert record["gc_after_main"] is True
