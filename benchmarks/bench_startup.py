@@ -13,8 +13,14 @@ Kivy's own modules in the venv are compiled already. Without it (``PYTHONDONTWRI
 the environment) the app's own modules, and only those, were compiled from source at every start.
 ``--no-pyc`` measures that way instead.
 
+``--via-cli`` starts the app the way the ``flashcards`` command does (``flashcards.cli.main``: the
+shipped decks and the day's backup before ``ui.main``) on a copy of the collection: the warm-up run
+makes that day's backup, so the measured runs are ordinary starts; with ``--first-of-day`` the
+copy's backups are deleted before every run, so each run makes the day's backup as the first start
+of a day does.
+
 Prints ONE JSON line on stdout: medians in seconds, their ratio, and the runs; progress on stderr.
-Usage: ``python benchmarks/bench_startup.py [--runs 5] [--cards 100000] [--no-pyc]``.
+Usage: ``python benchmarks/bench_startup.py [--runs 5] [--cards 100000] [--no-pyc] [--via-cli [--first-of-day]]``.
 """
 
 from __future__ import annotations
@@ -63,11 +69,10 @@ class Bare(App):
 Bare().run()
 """
 
-CHILD_APP = CHILD_COMMON + r"""
+APP_CLASS = r"""
 from pathlib import Path
 from flashcards.ui import app as ui
 
-data_dir = Path(sys.argv[1])
 from kivy.clock import Clock
 
 class Bench(ui.FlashcardsApp):
@@ -82,8 +87,19 @@ class Bench(ui.FlashcardsApp):
             print(repr(time.time()), flush=True)
             self.stop()
         Window.bind(on_flip=flipped)
+"""
 
+CHILD_APP = CHILD_COMMON + APP_CLASS + r"""
+data_dir = Path(sys.argv[1])
 ui.main(data_dir, app_class=Bench)
+"""
+
+# What the ``flashcards`` command does: the CLI opens the collection, loads the shipped decks if
+# they are new, makes the day's backup, closes it, then ui.main opens it again for the window.
+CHILD_CLI = CHILD_COMMON + APP_CLASS + r"""
+from flashcards import cli
+ui.FlashcardsApp = Bench  # ui.main builds the class it finds there
+sys.exit(cli.main(["--data-dir", sys.argv[1]]))
 """
 
 
@@ -141,26 +157,46 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cards", type=int, default=100_000)
     ap.add_argument("--no-pyc", action="store_true", help="no bytecode cache: compile modules at each start")
+    ap.add_argument("--via-cli", action="store_true", help="start through flashcards.cli.main, on a copy")
+    ap.add_argument("--first-of-day", action="store_true", help="with --via-cli: every run makes the day's backup")
     args = ap.parse_args()
+    if args.first_of_day and not args.via_cli:
+        ap.error("--first-of-day needs --via-cli")
     global PYC_DIR
     if not args.no_pyc:
         PYC_DIR = tempfile.mkdtemp(prefix="flashcards-bench-pyc-")
     data_dir = build_collection(args.cards)
+    child, copy_dir = CHILD_APP, None
+    if args.via_cli:
+        # The CLI writes (shipped decks, backups): keep the cached collection as it is.
+        copy_dir = Path(tempfile.mkdtemp(prefix="flashcards-bench-startup-cli-"))
+        data_dir = Path(shutil.copytree(data_dir, copy_dir / "data"))
+        child = CHILD_CLI
+
+    def run_app() -> float:
+        if args.first_of_day:
+            shutil.rmtree(data_dir / "backups", ignore_errors=True)
+        return run_child(child, str(data_dir))
+
     run_child(CHILD_BARE)  # warm the file cache once for both
-    run_child(CHILD_APP, str(data_dir))
+    run_app()
     bare, app, bare_cpu, app_cpu = [], [], [], []
     for i in range(args.runs):
         bare.append(run_child(CHILD_BARE))
         bare_cpu.append(CPU[-1])
-        app.append(run_child(CHILD_APP, str(data_dir)))
+        app.append(run_app())
         app_cpu.append(CPU[-1])
         print(f"run {i + 1}/{args.runs}: bare {bare[-1]:.3f} s, app {app[-1]:.3f} s", file=sys.stderr)
     if PYC_DIR is not None:
         shutil.rmtree(PYC_DIR, ignore_errors=True)
+    if copy_dir is not None:
+        shutil.rmtree(copy_dir, ignore_errors=True)
     b, a = statistics.median(bare), statistics.median(app)
     print(json.dumps({"benchmark": "startup_first_screen", "cards": args.cards, "runs": args.runs,
                       "bare_kivy_s": round(b, 3), "app_s": round(a, 3), "ratio": round(a / b, 2),
                       "target_ratio": 1.5, "bytecode_cache": not args.no_pyc,
+                      "entry": "flashcards.cli.main" if args.via_cli else "flashcards.ui.app.main",
+                      "first_of_day": args.first_of_day,
                       "cpu_bare_s": round(statistics.median(bare_cpu), 3),
                       "cpu_app_s": round(statistics.median(app_cpu), 3),
                       "cpu_ratio": round(statistics.median(app_cpu) / statistics.median(bare_cpu), 2),
