@@ -139,12 +139,16 @@ class Child(ui.FlashcardsApp):
         super().on_start()
         from kivy.core.window import Window
         record["on_start"] = ui_state()
-        rv = self.root.get_screen("decks").ids.rv
+        decks = self.root.get_screen("decks")
+        rv, bar = decks.ids.rv, decks.ids.bar
         def flipped(*_):
+            record["frames"] = record.get("frames", 0) + 1
             if not rv.children or not rv.children[0].children:
                 return  # the deck rows are not on the window yet
             Window.unbind(on_flip=flipped)
             record["first_frame"] = ui_state()
+            record["first_frame"]["rows"] = sorted(row.name for row in rv.children[0].children)
+            record["first_frame"]["bar"] = [b.text for b in reversed(bar.ids.action_box.children)]
             Clock.schedule_interval(warmed, 0.05)
         def warmed(_dt):
             if self._warm_steps:
@@ -177,7 +181,11 @@ def test_a_fresh_process_draws_the_first_screen_before_loading_the_others(tmp_pa
     assert out.returncode == 0, out.stderr[-3000:]
     record = json.loads(out.stdout.strip().splitlines()[-1])
 
+    # The very first frame drawn is the whole first screen: the deck rows and the top bar's buttons.
+    assert record["frames"] == 1
     first = record["first_frame"]
+    assert first["rows"] == ["Spanish", "Verbs"]
+    assert first["bar"] == ["Add deck", "Import", "Browse", "Stats", "Settings"]
     assert first["screens"] == ["decks"]
     assert first["kv"] == ["decks_screen.kv", "widgets.kv"]
     assert first["modules"] == ["flashcards.ui.decks_screen"]

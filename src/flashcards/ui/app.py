@@ -189,6 +189,7 @@ class FlashcardsApp(App):
         from kivy.core.window import Window
 
         self.root.get_screen("decks").enter()
+        self._layout_now()
         self._poll_event = Clock.schedule_interval(self._poll, POLL_SECONDS)
         # After the first screen is up, prepare the study screen a piece per frame (kv rules, the
         # screen, the card fonts): the first "study" otherwise spent 170-290 ms building and
@@ -200,6 +201,24 @@ class FlashcardsApp(App):
                             lambda: self.screen("study"), self._warm_card_fonts, self._warm_font_coverage,
                             gc.freeze]
         Window.bind(on_flip=self._first_frame_drawn)
+
+    def _layout_now(self):
+        """Lay the first screen out at the window's size before the first frame.
+
+        Left to the frame, every layout was first computed at Kivy's default 100x100: the labels
+        measured and rendered at that size and again at the real one, the top bar built as the
+        narrow-window menu (a Symbola glyph), and its action buttons only appeared in the second
+        frame.
+        """
+        from kivy.core.window import Window
+        from kivy.uix.layout import Layout
+        from kivy.uix.recyclelayout import RecycleLayout
+
+        self.root.size = Window.size
+        for widget in self.root.walk(restrict=True):  # parents before their children
+            # A RecycleView lays out its own rows (RecycleLayout.do_layout must not be called).
+            if isinstance(widget, Layout) and not isinstance(widget, RecycleLayout):
+                widget.do_layout()
 
     def _first_frame_drawn(self, *_):
         from kivy.core.window import Window
