@@ -8,6 +8,7 @@ next card is shown.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from kivy.clock import Clock
@@ -15,13 +16,58 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 
 from flashcards.errors import FlashcardsError
 from flashcards.ui.theme import FLAG_COLORS, FLAG_NAMES
-from flashcards.ui.widgets import FCScreen, Menu, SoundPlayer, fmt_interval, fmt_when, guard_until_drawn
+from flashcards.ui.widgets import (
+    FCScreen,
+    Menu,
+    SoundPlayer,
+    after_drawn,
+    fmt_interval,
+    fmt_when,
+    guard_until_drawn,
+)
 
 #: Taps on the answer buttons are ignored this long after the answer is shown (and on "Show
 #: answer" this long after an answer), so a double tap or a finger still moving answers once.
 GUARD_SECONDS = 0.4
 KEY_SPACE, KEY_ENTER, KEY_NUMPAD_ENTER = 32, 13, 271
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
+#: Every this many answers a worker thread copies the WAL's new pages into the database file.
+CHECKPOINT_EVERY = 16
+
+
+class WalCheckpointer:
+    """Copies committed pages from the write-ahead log into the database on a worker thread.
+
+    SQLite does it itself in the commit that takes the log past 1,000 pages: every ~140 answers
+    one answer's commit, on the main thread, copied ~1,000 pages and synced the file, 60-80 ms here
+    (``benchmarks/bench_frames.py``). A passive checkpoint on the worker's own connection every few
+    answers copies them a few at a time while the user reads the next card; the commit that
+    reaches 1,000 pages then finds them copied already. A checkpoint changes no data, so the main
+    connection does not see it as another connection's change (``PRAGMA data_version``).
+    """
+
+    def __init__(self):
+        self._thread: threading.Thread | None = None
+        self.last_result: tuple | None = None  # (busy, pages in the log, pages copied), for tests
+
+    def run(self, col) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return  # the running one copies these pages too
+
+        def work():
+            try:
+                self.last_result = tuple(col.db.connection().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+            except Exception:  # noqa: BLE001 - only a head start: SQLite's own checkpoint still runs
+                self.last_result = None
+            finally:
+                col.db.close()  # this thread's connection only
+
+        self._thread = threading.Thread(target=work, name="wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def idle(self) -> bool:
+        """(Tests) True when no checkpoint is running."""
+        return self._thread is None or not self._thread.is_alive()
 
 
 class StudyScreen(FCScreen):
@@ -49,6 +95,14 @@ class StudyScreen(FCScreen):
         self._shown_at = 0.0
         self.sound = SoundPlayer()
         self._clear_notice = Clock.create_trigger(lambda dt: setattr(self, "notice", ""), 2.5)
+        self.checkpointer = WalCheckpointer()
+        self._answers = 0
+        # The app builds this screen before it is shown (a warm-up after start): laid out at the
+        # window's size from the start, its labels are rendered then, at the widths they are shown
+        # at, and not all again in the first frame of studying (60-85 ms there).
+        from kivy.core.window import Window
+
+        self.size = Window.size
 
     def top_actions(self):
         return [("Undo", self.undo), ("Edit", self.edit), ("Bury", self.bury), ("Suspend", self.suspend),
@@ -131,7 +185,21 @@ class StudyScreen(FCScreen):
         self._side_sounds = sounds
         self._all_sounds = all_sounds
         self.has_sound = bool(all_sounds)
-        self.ids.card_view.show(html, all_sounds, self.col.media_dir, self.app.cloze_hex)
+        view = self.ids.card_view
+        view.show(html, all_sounds, self.col.media_dir, self.app.cloze_hex)
+        if not self.revealed:
+            # The back is rendered while the front is read, a block per frame.
+            view.prepare(r.back, all_sounds, self.col.media_dir, self.app.cloze_hex)
+            # The answer buttons' intervals, in the frame after the card is drawn, while the buttons
+            # are hidden: revealing then renders no button text (unless the intervals changed).
+            card = self.card
+            after_drawn(lambda: self._update_intervals() if self.card is card and not self.revealed else None)
+
+    def _update_intervals(self) -> None:
+        if self.card is None:
+            return
+        ivl = self.session.intervals(self.card.card_id, self.app.now())
+        self.intervals = [fmt_interval(ivl[k]) for k in (1, 2, 3, 4)]  # unchanged values re-render nothing
 
     def on_flag(self, _inst, value):
         self.flag_color = FLAG_COLORS[value] or [0, 0, 0, 0]
@@ -141,8 +209,7 @@ class StudyScreen(FCScreen):
             return
         self.revealed = True
         self._show_side()
-        ivl = self.session.intervals(self.card.card_id, self.app.now())
-        self.intervals = [fmt_interval(ivl[k]) for k in (1, 2, 3, 4)]
+        self._update_intervals()  # exact for now; the same text as prepared in all but rare cases
         # Counted from the first frame that shows the buttons, not from now (a frame can be slow).
         guard_until_drawn([self.ids[k] for k in ("again", "hard", "good", "easy")], GUARD_SECONDS)
         self.play_sounds()
@@ -156,6 +223,9 @@ class StudyScreen(FCScreen):
         except FlashcardsError as e:
             self.error(e)
             return
+        self._answers += 1
+        if self._answers % CHECKPOINT_EVERY == 0:
+            self.checkpointer.run(self.col)
         self.next_card()
 
     # ------------------------------------------------------------------ actions

@@ -175,6 +175,23 @@ def guard_until_drawn(buttons, seconds: float) -> None:
     Window.canvas.ask_update()  # a frame is drawn even if nothing else asked for one
 
 
+def after_drawn(callback) -> None:
+    """Call ``callback()`` in the frame after the next one is drawn.
+
+    Work that the frame being prepared does not need (rendering what comes next) goes there, not
+    into the frame that shows the result of a key press or tap: a trigger scheduled from an input
+    handler runs in the very frame that draws its result.
+    """
+    from kivy.core.window import Window
+
+    def flipped(*_):
+        Window.unbind(on_flip=flipped)
+        Clock.schedule_once(lambda dt: callback(), 0)
+
+    Window.bind(on_flip=flipped)
+    Window.canvas.ask_update()
+
+
 class IconButton(FCButton):
     pass
 
@@ -439,6 +456,16 @@ class CardLabel(Label):
 class CardView(ScrollView):
     """Shows one side of a card: text blocks (several labels for long fields), images, rules.
 
+    Text costs time to render (layout, SDL_ttf, a texture upload: 1-20 ms a label here), so the
+    view keeps its labels and renders as little as it can in the frame that shows a side:
+
+    * a block whose text is already on screen keeps its label (the front's text, on the back side);
+    * :meth:`prepare` renders the blocks of the side that comes next (the back, while the front
+      is read), a block per frame; :meth:`show` takes them ready-made;
+    * other blocks reuse labels that leave the screen or wait as spares, never a new one if one
+      is free (a new label applies its kv rules), and every label gets its width before its text,
+      so it is rendered once, at the width it is shown at.
+
     Events: ``on_tap`` (a tap that was not a scroll and not on a speaker), ``on_sound(index)``.
     """
 
@@ -446,6 +473,17 @@ class CardView(ScrollView):
     font_size = NumericProperty(dp(18))
     text_color = ColorProperty([0, 0, 0, 1])
     halign = StringProperty("center")
+    #: Blank labels kept for later sides (a card's side rarely has more blocks).
+    SPARES = 6
+
+    def __init__(self, **kw):
+        self._spare: list[CardLabel] = []
+        self._ready: dict[str, CardLabel] = {}  # markup -> a label rendered with it, off screen
+        self._ready_images: dict[str, Image] = {}  # path -> an image loaded, off screen
+        self._prepare_steps: list = []
+        self._prepare_next = Clock.create_trigger(self._prepare_step, 0)
+        super().__init__(**kw)
+        self.bind(font_size=self._restyle, text_color=self._restyle, halign=self._restyle)
 
     def on_tap(self):
         pass
@@ -453,34 +491,146 @@ class CardView(ScrollView):
     def on_sound(self, index):
         pass
 
+    # -- labels
+
+    def _style(self, lbl: CardLabel) -> None:
+        lbl.color = self.text_color
+        lbl.font_size = self.font_size
+        lbl.halign = self.halign
+
+    def _restyle(self, *_):
+        # Labels rendered ahead in the old style would be rendered again when shown: drop them.
+        self._drop_ready()
+        for w in self.ids.content.children if "content" in self.ids else ():
+            if isinstance(w, CardLabel):
+                self._style(w)
+
+    def _text_width(self) -> float:
+        box = self.ids.content
+        return max(1.0, box.width - box.padding[0] - box.padding[2])
+
+    def _new_label(self) -> CardLabel:
+        if self._spare:
+            lbl = self._spare.pop()
+        else:
+            lbl = CardLabel()
+            lbl.bind(on_ref_press=self._ref)
+        self._style(lbl)  # a spare may be from before a change of size or theme
+        return lbl
+
+    def _set_text(self, lbl: CardLabel, markup: str, width: float) -> None:
+        lbl.width = width  # first: the text is laid out once, at the width it is shown at
+        lbl.text = markup
+
+    def _keep_spare(self, lbl: CardLabel) -> None:
+        if len(self._spare) < self.SPARES:
+            self._spare.append(lbl)
+
+    def _drop_ready(self) -> None:
+        self._prepare_steps = []
+        self._prepare_next.cancel()
+        for lbl in self._ready.values():
+            self._keep_spare(lbl)
+        self._ready.clear()
+        self._ready_images.clear()
+
+    # -- showing a side
+
     def show(self, html: str, sounds=(), media_dir: Path | None = None, cloze_color: str = "1d4ed8"):
         box = self.ids.content
-        # The text labels are used again for the next side or card: a new label is laid out at
-        # Kivy's default width first (its text rendered wrapped at 100 px, then again at the
-        # card's width) and applies its kv rules, 10-20 ms a card on the main thread.
-        spare = [w for w in reversed(box.children) if isinstance(w, CardLabel)]
-        box.clear_widgets()
-        for block in to_blocks(html, sounds, cloze_color=cloze_color):
+        self._prepare_steps = []
+        self._prepare_next.cancel()
+        blocks = to_blocks(html, sounds, cloze_color=cloze_color)
+        width = self._text_width()
+        # Labels now on screen, by text (top first): a block showing the same text keeps its label.
+        leaving = [w for w in reversed(box.children) if isinstance(w, CardLabel)]
+        on_screen: dict[str, list[CardLabel]] = {}
+        for w in leaving:
+            on_screen.setdefault(w.text, []).append(w)
+        ready, self._ready = self._ready, {}
+        ready_images, self._ready_images = self._ready_images, {}
+        chosen: list = []
+        kept: set[int] = set()
+        for block in blocks:
+            lbl = None
             if block.kind == "text":
-                if spare:
-                    lbl = spare.pop(0)
-                    lbl.text = block.markup
-                else:
-                    lbl = CardLabel(text=block.markup)
-                    lbl.bind(on_ref_press=self._ref)
-                box.add_widget(lbl)
+                same = on_screen.get(block.markup)
+                lbl = same.pop(0) if same else ready.pop(block.markup, None)
+                if lbl is not None:
+                    kept.add(id(lbl))
+            chosen.append((block, lbl))
+        free = [w for w in leaving if id(w) not in kept]
+        rules = [w for w in box.children if isinstance(w, Rule)]
+        widgets = []
+        for block, lbl in chosen:
+            if block.kind == "text":
+                if lbl is None:
+                    lbl = free.pop(0) if free else self._new_label()
+                    self._set_text(lbl, block.markup, width)
+                widgets.append(lbl)
             elif block.kind == "image":
-                path = (media_dir / block.src) if media_dir else None
-                if path is not None and path.is_file():
-                    img = Image(source=str(path), size_hint_y=None, fit_mode="contain")
-                    img.bind(texture_size=self._size_image, width=self._size_image)
-                    self._size_image(img)
-                    box.add_widget(img)
-                else:
-                    box.add_widget(CardLabel(text=f"[i]{escape('(missing image: ' + block.src + ')')}[/i]"))
+                widgets.append(self._image(block.src, media_dir, ready_images))
             else:
-                box.add_widget(Rule())
+                widgets.append(rules.pop() if rules else Rule())
+        for lbl in free + list(ready.values()):
+            self._keep_spare(lbl)
+        if list(reversed(box.children)) != widgets:
+            box.clear_widgets()
+            for w in widgets:
+                box.add_widget(w)
         self.scroll_y = 1
+
+    def _image(self, src: str, media_dir: Path | None, ready: dict | None = None):
+        path = (media_dir / src) if media_dir else None
+        if path is None or not path.is_file():
+            lbl = self._new_label()
+            self._set_text(lbl, f"[i]{escape('(missing image: ' + src + ')')}[/i]", self._text_width())
+            return lbl
+        img = (ready or {}).pop(str(path), None)
+        if img is None:
+            img = Image(source=str(path), size_hint_y=None, fit_mode="contain")
+            img.bind(texture_size=self._size_image, width=self._size_image)
+            self._size_image(img)
+        return img
+
+    def prepare(self, html: str, sounds=(), media_dir: Path | None = None, cloze_color: str = "1d4ed8"):
+        """Render the side that :meth:`show` will get next, one block per frame from the next
+        frame on (the back, while the front is read): showing it then renders nothing."""
+        self._drop_ready()
+        on_screen = {w.text for w in self.ids.content.children if isinstance(w, CardLabel)}
+        steps = []
+        for block in to_blocks(html, sounds, cloze_color=cloze_color):
+            if block.kind == "text" and block.markup not in on_screen:
+                steps.append(("text", block.markup))
+            elif block.kind == "image" and media_dir is not None:
+                steps.append(("image", media_dir / block.src))
+        self._prepare_steps = steps
+        if steps:
+            # From the frame after the one that shows the current side: that one has enough to do.
+            after_drawn(self._prepare_later)
+
+    def _prepare_later(self):
+        if self._prepare_steps:
+            self._prepare_step()
+
+    def _prepare_step(self, *_):
+        if not self._prepare_steps:
+            return
+        kind, what = self._prepare_steps.pop(0)
+        if kind == "text" and what not in self._ready:
+            lbl = self._new_label()
+            self._set_text(lbl, what, self._text_width())
+            lbl.texture_update()  # now, in this frame, not in the one that shows it
+            lbl._trigger_texture.cancel()
+            self._ready[what] = lbl
+        elif kind == "image" and str(what) not in self._ready_images and what.is_file():
+            self._ready_images[str(what)] = self._image(what.name, what.parent)
+        if self._prepare_steps:
+            self._prepare_next()
+
+    def prepared(self) -> bool:
+        """(Tests) True when everything :meth:`prepare` was given is rendered."""
+        return not self._prepare_steps
 
     @staticmethod
     def _size_image(img, *_):
