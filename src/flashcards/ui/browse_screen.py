@@ -6,11 +6,9 @@ whose rows format their text only when they become visible, so 100,000 cards sta
 
 from __future__ import annotations
 
-import gc
 import re
 import threading
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from kivy.app import App
@@ -23,7 +21,7 @@ from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from flashcards.errors import FlashcardsError
 from flashcards.ui.html_markup import escape, plain_markup
-from flashcards.ui.widgets import FCModal, FCScreen, confirm, fmt_interval
+from flashcards.ui.widgets import FCModal, FCScreen, confirm, fmt_interval, gc_paused
 
 STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
 STATE_FILTERS = ["Any state", "new", "learning", "review", "due", "suspended", "buried", "leech", "flagged"]
@@ -60,27 +58,6 @@ def _hex(color) -> str:
     return "".join(f"{int(c * 255):02x}" for c in color[:3])
 
 
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-
-
-@contextmanager
-def _gc_paused():
-    """The cyclic GC off while a worker builds 100,000 rows: its passes over the growing heap,
-    with the GIL held, stalled the window's frames (the core's import does the same)."""
-    global _gc_pausers
-    with _gc_lock:
-        _gc_pausers += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0:
-                gc.enable()
-
-
 class RowPainter:
     """Gives list rows their text a few milliseconds' worth per frame.
 
@@ -97,6 +74,8 @@ class RowPainter:
         self.pending: dict = {}  # row -> text, in the order asked
         self._now = Clock.create_trigger(self.paint, -1)  # this frame, after the list's refresh
         self._next = Clock.create_trigger(self.paint, 0)  # the next frame
+        self._frame = -1  # Clock.frames when the time below was counted
+        self._spent = 0.0  # seconds spent painting in that frame
 
     def ask(self, row, text: str) -> None:
         if row.text == text:
@@ -108,14 +87,19 @@ class RowPainter:
         self._now()
 
     def paint(self, *_):
+        # The budget is per frame: the list can ask for rows (and so run this) more than once in
+        # a frame, and each run started a budget of its own (25 ms a frame seen while flinging).
+        if Clock.frames != self._frame:
+            self._frame, self._spent = Clock.frames, 0.0
         start = time.perf_counter()
-        while self.pending:
+        painted = self._spent > 0
+        while self.pending and (not painted or self._spent + time.perf_counter() - start < self.BUDGET):
             row = next(iter(self.pending))
             row.text = self.pending.pop(row)
             row.texture_update()  # inside the budget, not later in the frame
             row._trigger_texture.cancel()
-            if time.perf_counter() - start > self.BUDGET:
-                break
+            painted = True
+        self._spent += time.perf_counter() - start
         if self.pending:
             self._next()
 
@@ -228,7 +212,7 @@ class BrowseScreen(FCScreen):
 
         def work():
             try:
-                with _gc_paused():
+                with gc_paused():
                     rows = col.search(text=text, deck=deck, tag=tag, state=state, now=now)
                     data = [{"card_id": r.card_id, "note_id": r.note_id, "question": r.question, "deck": r.deck,
                              "state": r.state, "due_ms": r.due_ms, "suspended": r.suspended, "tags": r.tags}

@@ -7,6 +7,7 @@ waits (navigation is off) but the window keeps drawing.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -18,33 +19,49 @@ from kivy.utils import platform
 
 from flashcards import importing
 from flashcards.errors import FlashcardsError
-from flashcards.ui.widgets import FCScreen
+from flashcards.ui.widgets import FCScreen, gc_paused
 
 SUFFIXES = tuple(importing.IMPORTERS)
 
 
 class FCFileChooser(FileChooserListView):
-    """Kivy's list file chooser, adding its entries a few milliseconds' worth per frame.
+    """Kivy's list file chooser, making its entries a few milliseconds' worth per frame.
 
     Kivy's own loop adds entries for at least 50 ms and at least ten of them each time (every
     entry is a kv template of a few labels): listing a folder froze the window for 200-800 ms
-    per frame, more while an import's worker thread was parsing. This one stops after
-    ``BUDGET`` seconds (at least one entry) and goes on in the next frame; Kivy's "Opening"
-    overlay shows only for a folder that takes longer than ``OVERLAY_AFTER`` seconds.
+    per frame, more while an import's worker thread was parsing. This one starts in the frame
+    after the folder changes (not in the one that changed it, e.g. the frame that builds the
+    screen), stops after ``BUDGET`` seconds (at least one entry) and goes on in the next frame.
+    Kivy's "Opening" overlay shows only for a folder that takes longer than ``OVERLAY_AFTER``
+    seconds.
     """
 
-    BUDGET = 0.012
+    BUDGET = 0.008
     OVERLAY_AFTER = 0.5
 
     def __init__(self, **kw):
         self._next_slice = Clock.create_trigger(self._create_files_entries, 0)
-        self._listing, self._listing_since = None, 0.0
+        self._listing_since = 0.0
         super().__init__(**kw)
+
+    def _update_files(self, *args, **kwargs):
+        # Kivy's, except that the first slice is made in the next frame, and by our trigger only
+        # (Kivy also ran a 0.1 s interval: two slices in some frames).
+        self._gitems = []
+        self._gitems_parent = kwargs.get("parent", None)
+        self._gitems_gen = self._generate_file_entries(path=kwargs.get("path", self.path),
+                                                       parent=self._gitems_parent)
+        self.path = os.path.abspath(self.path)
+        self._hide_progress()
+        self._listing_since = time.perf_counter()
+        self._next_slice()
+
+    def cancel(self, *largs):
+        self._next_slice.cancel()
+        super().cancel(*largs)
 
     def _create_files_entries(self, *args):
         start = time.perf_counter()
-        if self._listing is not getattr(self, "_gitems_gen", None):  # a new folder
-            self._listing, self._listing_since = self._gitems_gen, start
         finished = False
         index = total = 1
         while True:
@@ -64,9 +81,10 @@ class FCFileChooser(FileChooserListView):
             self._next_slice()
             return True
         self._next_slice.cancel()
-        self._listing = None
-        # All entries made: hand them to the view as Kivy does.
-        self._items = items = self._gitems
+        # All entries made: hand them to the view as Kivy does. (Handing each slice's entries over
+        # as they are made was slower: the list lays out every entry again each time.)
+        items = self._gitems or []
+        self._items = items
         parent = self._gitems_parent
         if parent is None:
             self.dispatch("on_entries_cleared")
@@ -156,12 +174,13 @@ class ImportScreen(FCScreen):
         def work():
             draft = plan = summary = None
             try:
-                draft = importing.parse(path)
-                plan = importing.plan(col, draft)
-                # The plan's counts walk every note (deck_names: 60 ms for 20,000): here, not in a frame.
-                summary = {"decks": plan.deck_names, "new": plan.new, "updated": plan.updated,
-                           "unchanged": plan.unchanged,
-                           "to_write": sum(1 for i in plan.items if i.action != "skip")}
+                with gc_paused():  # no collection over the draft, in this thread or the window's
+                    draft = importing.parse(path)
+                    plan = importing.plan(col, draft)
+                    # The plan's counts walk every note (deck_names: 60 ms for 20,000): here, not in a frame.
+                    summary = {"decks": plan.deck_names, "new": plan.new, "updated": plan.updated,
+                               "unchanged": plan.unchanged,
+                               "to_write": sum(1 for i in plan.items if i.action != "skip")}
                 error = None
             except FlashcardsError as e:
                 error = str(e)
@@ -222,7 +241,8 @@ class ImportScreen(FCScreen):
             result = error = None
             try:
                 col.backup()
-                result = importing.apply(col, plan, progress=report)
+                with gc_paused():
+                    result = importing.apply(col, plan, progress=report)
             except FlashcardsError as e:
                 error = str(e)
             except MemoryError:
