@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import press, pump, tap, type_char, wait_until
+from conftest import press, pump, pump_for, tap, type_char, wait_until
 from seed import spanish
 
 from flashcards.collection import Collection
@@ -191,10 +191,28 @@ def test_a_fresh_process_draws_the_first_screen_before_loading_the_others(tmp_pa
     assert first["modules"] == ["flashcards.ui.decks_screen"]
     # main() holds back the cyclic GC while the window and the first screen are built ...
     assert record["on_start"]["gc"] is False
-    # ... and the first frame turns it back on; the warm-up then prepares the study screen.
+    # ... and the first frame turns it back on; the warm-up then builds the study screen and loads
+    # the other screens' kv files and modules (their widgets are built when first shown).
     warm = record["warm"]
     assert warm["gc"] is True
     assert warm["screens"] == ["decks", "study"]
-    assert {"study_screen.kv", "widgets_more.kv"} <= set(warm["kv"])
-    assert "flashcards.ui.study_screen" in warm["modules"]
+    screen_modules = sorted(m for m, _ in app_module.SCREENS.values())
+    assert warm["kv"] == sorted([f"{m}.kv" for m in screen_modules] + ["widgets.kv", "widgets_more.kv"])
+    assert warm["modules"] == [f"flashcards.ui.{m}" for m in screen_modules]
     assert record["gc_after_main"] is True
+
+
+def test_other_screens_are_preloaded_only_while_the_deck_list_is_shown(make_app, monkeypatch):
+    monkeypatch.setattr(app_module, "PRELOAD_RETRY", 0.05)
+    app = make_app(spanish)
+    type_char("s")  # studying at once, before the warm-up
+    assert app.root.current == "study"
+    # The study screen's steps run; the loading of the other screens waits (not in study frames).
+    wait_until(lambda: app._warm_steps and all(idle for _, idle in app._warm_steps))
+    pending = len(app._warm_steps)
+    assert pending == 2 * len(app_module.PRELOAD_SCREENS) + 1
+    pump_for(0.5)
+    assert len(app._warm_steps) == pending and app.root.current == "study"
+    back_to_decks(app)
+    wait_until(lambda: not app._warm_steps)
+    assert app.root.screen_names == ["decks", "study"]  # loaded, not built

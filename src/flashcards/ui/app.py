@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")  # our CLI owns sys.argv
@@ -44,6 +45,10 @@ SCREENS = {
 POLL_SECONDS = 5.0
 #: The study screen is prepared this long after start, once the first screen is on the window.
 WARM_DELAY = 0.3
+#: Then these screens' kv files and modules are loaded, one per frame, while the deck list is shown
+#: (their first opening then only builds the widgets); elsewhere the loading waits this long.
+PRELOAD_SCREENS = ("browse", "settings", "import", "stats", "editor")
+PRELOAD_RETRY = 1.0
 DEFAULT_SIZE = (1280, 800)
 
 
@@ -170,14 +175,18 @@ class FlashcardsApp(App):
 
         load_kv_once(name)
 
-    def _build_screen(self, name: str):
+    @staticmethod
+    def _import_screen_module(name: str):
         import importlib
 
+        return importlib.import_module(f"flashcards.ui.{SCREENS[name][0]}")
+
+    def _build_screen(self, name: str):
         module, cls = SCREENS[name]
         if name != "decks":
             self._load_kv("widgets_more.kv")  # fields, spinners, card view: not on the first screen
         self._load_kv(f"{module}.kv")
-        return getattr(importlib.import_module(f"flashcards.ui.{module}"), cls)(name=name)
+        return getattr(self._import_screen_module(name), cls)(name=name)
 
     def screen(self, name: str):
         """The screen called ``name``, built on first use."""
@@ -197,9 +206,14 @@ class FlashcardsApp(App):
         # Last, gc.freeze(): the ~70,000 objects alive by then (Kivy, the kv rules, the screens)
         # live as long as the app; the cyclic collector no longer walks them, which took 40-140 ms
         # per full collection, a frozen frame at random while studying.
-        self._warm_steps = [lambda: self._load_kv("widgets_more.kv"), lambda: self._load_kv("study_screen.kv"),
-                            lambda: self.screen("study"), self._warm_card_fonts, self._warm_font_coverage,
-                            gc.freeze]
+        # Steps are (callable, only while the deck list is shown).
+        study = [lambda: self._load_kv("widgets_more.kv"), lambda: self._load_kv("study_screen.kv"),
+                 lambda: self.screen("study"), self._warm_card_fonts, self._warm_font_coverage, gc.freeze]
+        self._warm_steps = [(step, False) for step in study]
+        for name in PRELOAD_SCREENS:
+            self._warm_steps += [(partial(self._load_kv, f"{SCREENS[name][0]}.kv"), True),
+                                 (partial(self._import_screen_module, name), True)]
+        self._warm_steps.append((gc.freeze, True))
         Window.bind(on_flip=self._first_frame_drawn)
 
     def _layout_now(self):
@@ -237,16 +251,23 @@ class FlashcardsApp(App):
             self._warm_event = Clock.schedule_once(self._warm_next, WARM_DELAY)
 
     def _warm_next(self, _dt=None):
+        from flashcards.ui.widgets import open_modal
+
         self._warm_event = None
         if not self._warm_steps or self.root is None or App.get_running_app() is not self:
             return
-        step = self._warm_steps.pop(0)
+        step, idle_only = self._warm_steps[0]
+        if idle_only and (self.root.current != "decks" or self.busy or open_modal() is not None):
+            # Not in a frame of studying, browsing, importing or typing: later, on the deck list.
+            self._warm_event = Clock.schedule_once(self._warm_next, PRELOAD_RETRY)
+            return
+        self._warm_steps.pop(0)
         try:
             step()
-        except Exception as e:  # noqa: BLE001 - only a head start: the real use builds it again
+        except Exception as e:  # noqa: BLE001 - only a head start: the real use loads it again
             from kivy.logger import Logger
 
-            Logger.warning(f"Flashcards: warming up the study screen failed: {e}")
+            Logger.warning(f"Flashcards: preparing the screens failed: {e}")
             self._warm_steps = []
         if self._warm_steps:
             self._warm_event = Clock.schedule_once(self._warm_next, 0)
