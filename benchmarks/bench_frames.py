@@ -393,6 +393,7 @@ def child_app(args):
         extra["plan_s"] = round(time.perf_counter() - s, 2)
         if screen_.stage == "error":
             raise SystemExit(f"import failed: {screen_.error_text}")
+        planned_at = len(loop.frames)
         s = time.perf_counter()
         screen_.start_import()
         loop.until(lambda: screen_.stage in ("done", "error"))
@@ -400,6 +401,10 @@ def child_app(args):
         if screen_.stage == "error":
             raise SystemExit(f"import failed: {screen_.error_text}")
         loop.turns(10)
+        # The same figures for each phase: opening the screen and planning (the first frames
+        # build the screen and list a folder), then writing.
+        extra["phase_open_and_plan"] = summarise([f * 1000 for f in loop.frames[:planned_at]])
+        extra["phase_apply"] = summarise([f * 1000 for f in loop.frames[planned_at:]])
     wall = time.perf_counter() - t0
     loop.recording = False
     loop.write_slow()
