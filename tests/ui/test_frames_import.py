@@ -132,3 +132,20 @@ def test_the_file_chooser_lists_a_folder_from_the_next_frame(make_app, tmp_path)
     assert chooser._next_slice.is_triggered  # ... and the first entries are made in the next one
     wait_until(lambda: len(chooser.files) >= 5)
     assert {p.rsplit("/", 1)[-1] for p in chooser.files} >= {f"deck{i}.csv" for i in range(5)}
+
+
+def test_when_the_child_cannot_start_the_import_runs_on_a_thread(make_app, tmp_path, monkeypatch):
+    from flashcards.ui import import_screen
+
+    monkeypatch.setattr(import_screen, "_CHILD", "import sys; sys.exit(3)")  # an interpreter that fails
+    app = make_app(spanish)
+    app.show("import")
+    screen = app.root.get_screen("import")
+    screen.choose(str(_many_tsv(tmp_path, 50)))
+    assert isinstance(screen._job, import_screen.ProcessImport)
+    wait_until(lambda: screen.stage in ("planned", "error"), timeout=60)
+    assert screen.stage == "planned", screen.error_text
+    assert isinstance(screen._job, import_screen.ThreadImport)
+    screen.start_import()
+    wait_until(lambda: screen.stage in ("done", "error"))
+    assert screen.stage == "done" and _cards_in(app, "Many") == 50

@@ -277,11 +277,13 @@ class ProcessImport:
         threading.Thread(target=self._read, name="import-child", daemon=True).start()
 
     def _read(self):
+        heard = False
         for line in self.proc.stdout:
             try:
                 msg = json.loads(line)
             except ValueError:
                 continue
+            heard = True
             if "progress" in msg:
                 self.screen._job_progress(*msg["progress"])
             elif "planned" in msg:
@@ -293,7 +295,11 @@ class ProcessImport:
                 self._ended = True
                 Clock.schedule_once(lambda dt, m=msg: self.screen._job_done(self, m["done"], m["path"]))
         code = self.proc.wait()
-        if not self._ended and not self._cancelled and (code != 0 or self._applying):
+        if not heard and code != 0 and not self._cancelled:
+            # The child could not even start (no usable interpreter, e.g. a packaged app): the
+            # screen does the job on a worker thread instead.
+            Clock.schedule_once(lambda dt: self.screen._job_unavailable(self, code))
+        elif not self._ended and not self._cancelled and (code != 0 or self._applying):
             self._stderr.seek(0)
             tail = self._stderr.read().decode("utf-8", "replace").strip().splitlines()[-1:]
             message = f"the import stopped unexpectedly ({tail[0] if tail else f'exit status {code}'})"
@@ -327,7 +333,7 @@ class ProcessImport:
 class ImportScreen(FCScreen):
     escape_leaves_field = True
     #: Import in a child process (desktop); a worker thread where there is no second interpreter.
-    use_process = platform not in ("android", "ios")
+    use_process = platform not in ("android", "ios") and not getattr(sys, "frozen", False)
     path = StringProperty("")
     stage = StringProperty("choose")  # choose | planning | planned | importing | done | error
     plan_text = StringProperty("")
@@ -402,6 +408,11 @@ class ImportScreen(FCScreen):
             except OSError as e:  # no second interpreter here: the thread does the same work
                 Logger.info(f"Flashcards: importing in this process ({e})")
         return ThreadImport(self.col, path, self)
+
+    def _job_unavailable(self, job, code: int) -> None:
+        if job is self._job and self.stage == "planning":
+            Logger.warning(f"Flashcards: the import process ended with status {code}; importing in this process")
+            self._job = ThreadImport(self.col, self.path, self)
 
     def _job_planned(self, job, summary: dict) -> None:
         if job is not self._job:
