@@ -55,6 +55,22 @@ def test_loaded_once(col, shipped):
     assert note_count(col) == 3
 
 
+def test_a_start_with_nothing_newer_parses_no_deck(col, shipped, monkeypatch):
+    """Every start of the app asks: the version comes from the file's header, the deck is not parsed."""
+    from flashcards import importing
+
+    load_shipped_decks(col, shipped)
+
+    def no_parse(path):
+        raise AssertionError(f"{path} parsed")
+
+    monkeypatch.setattr(importing, "parse", no_parse)
+    assert load_shipped_decks(col, shipped) == []
+    (shipped / "capitals.md").write_text(deck_v2(), encoding="utf-8")
+    with pytest.raises(AssertionError, match="capitals.md parsed"):
+        load_shipped_decks(col, shipped)
+
+
 def test_newer_version_updates_and_keeps_progress(col, shipped):
     load_shipped_decks(col, shipped)
     did = col.deck_id("Capitals")

@@ -432,3 +432,54 @@ def test_errors_name_the_key_as_written_and_own_fields_win(tmp_path):
     d = parse(write(tmp_path, "notetype: Pair\nkind: standard\nfield: Q\nfield: Other\ntemplate: One\n"
                               "front: {{Q}}\nback: {{Other}}\n\ntype: Pair\nQ: question\nOther: o\n"))
     assert d.notes[0].fields == ["question", "o"]
+
+
+# ---------------------------------------------------------------- peek_version (the first-start check)
+
+PEEK_CASES = {
+    "plain": ("# T\n\nversion: 3\n\nQ: a\nA: b\n", 3),
+    "no header": ("# T\n\nQ: a\nA: b\n", None),
+    "no title": ("version: 2\ndeck: D\n\nQ: a\nA: b\n", 2),
+    "version after a description with a blank line inside": (
+        "# T\n\ndescription: first\n\n  second paragraph\nversion: 7\n\nQ: a\nA: b\n", 7),
+    "a comment and a heading": ("<!-- made by hand -->\n# T\nversion: 4\n## Part one\nQ: a\nA: b\n", 4),
+    "note type block first": (
+        "# T\n\nnotetype: Mine\nfield: F\nfield: G\ntemplate: Card 1\nfront: {{F}}\nback: {{G}}\n\n"
+        "type: Mine\nF: a\nG: b\n", None),
+    "a note first, no header": ("id: x\nQ: a\nA: b\n\nid: y\nQ: c\nA: d\n", None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PEEK_CASES))
+def test_peek_version_reads_what_parse_reads(tmp_path, name):
+    from flashcards.importers.markdown import peek_version
+
+    text, expected = PEEK_CASES[name]
+    path = tmp_path / "deck.md"
+    path.write_text(text, encoding="utf-8")
+    try:
+        parsed = parse(path).version
+    except ImportFailed:
+        parsed = "refused"
+    assert (peek_version(path), parsed) == (expected, expected)
+
+
+def test_peek_version_of_every_shipped_deck():
+    from flashcards.firststart import shipped_deck_files
+    from flashcards.importers.markdown import peek_version
+
+    files = shipped_deck_files()
+    assert files
+    for path in files:
+        assert peek_version(path) == parse(path).version, path.name
+
+
+def test_peek_version_refuses_a_bad_version_like_parse(tmp_path):
+    from flashcards.importers.markdown import peek_version
+
+    path = tmp_path / "deck.md"
+    path.write_text("# T\n\nversion: two\n\nQ: a\nA: b\n", encoding="utf-8")
+    with pytest.raises(ImportFailed, match="version must be a whole number"):
+        peek_version(path)
+    with pytest.raises(ImportFailed, match="version must be a whole number"):
+        parse(path)

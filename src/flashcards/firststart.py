@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flashcards import importing
 from flashcards.collection import normalize_deck_name
+from flashcards.importers.markdown import peek_version
 from flashcards.resources import decks_dir
 
 
@@ -31,12 +32,12 @@ def load_shipped_decks(col, folder: Path | None = None) -> list[str]:
         row = col._sql("SELECT version, deleted, deck_name FROM shipped_deck WHERE key = ?", (key,)).fetchone()
         if row is not None and row[1]:
             continue
-        draft = importing.parse(path)
-        version = int(draft.version or 1)
+        # At every start of the app: the version is read from the file's header, and the whole
+        # deck is parsed only when it is new or newer than the one loaded.
+        version = int(peek_version(path) or 1)
         if row is not None and row[0] >= version:
-            if callable(draft.cleanup):
-                draft.cleanup()
             continue
+        draft = importing.parse(path)
         # The deck the notes go to, which a ``deck:`` header may name differently from the title:
         # delete_deck marks this name deleted. If the user renamed the deck, updates go there.
         deck_name = normalize_deck_name(draft.notes[0].deck) if draft.notes else (draft.title or key)
