@@ -31,6 +31,7 @@ import json
 import os
 import resource
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -179,7 +180,14 @@ def main() -> int:
 
     def run_app() -> float:
         if args.first_of_day:
+            # A new study day for the app: no backup made today (the setting is what it checks).
             shutil.rmtree(data_dir / "backups", ignore_errors=True)
+            db = sqlite3.connect(data_dir / "collection.db")
+            try:
+                with db:
+                    db.execute("DELETE FROM setting WHERE key = 'last_backup_day'")
+            finally:
+                db.close()
         return run_child(child, str(data_dir))
 
     run_child(CHILD_BARE)  # warm the file cache once for both

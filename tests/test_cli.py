@@ -372,7 +372,12 @@ def test_bare_command_loads_shipped_decks_backs_up_then_starts_the_gui(capsys, d
     fake_pkg = types.ModuleType("flashcards.ui")
     fake_pkg.__path__ = []
     fake_app = types.ModuleType("flashcards.ui.app")
-    fake_app.main = lambda d: started.append(d)
+    def fake_main(d, col=None):  # the app's main() runs on the command's open collection, then closes it
+        started.append(d)
+        assert col is not None and col.data_dir == d
+        col.close()
+
+    fake_app.main = fake_main
     monkeypatch.setitem(sys.modules, "flashcards.ui", fake_pkg)
     monkeypatch.setitem(sys.modules, "flashcards.ui.app", fake_app)
     status, _, err = run(capsys, data_dir=data_dir)

@@ -237,21 +237,49 @@ def cmd_check(args) -> int:
 
 
 def cmd_gui(args) -> int:
-    from flashcards.backup import daily_backup
-    from flashcards.firststart import load_shipped_decks
-    from flashcards.paths import resolve_data_dir
-    from flashcards.timeutil import utc_now
+    import threading
 
-    data_dir = resolve_data_dir(args.data_dir)
+    from flashcards.firststart import load_shipped_decks
+
     col = open_collection(args)
     try:
         load_shipped_decks(col)
-        daily_backup(col, utc_now())
-    finally:
+        col.rollover_hour  # noqa: B018 - the settings read once, before a second thread wants them
+        from flashcards.ui.app import main as gui_main
+    except BaseException:
         col.close()
-    from flashcards.ui.app import main as gui_main
+        raise
+    # The day's backup copies the whole database (0.1-0.3 s with 100,000 cards, mostly disk
+    # writes): on a thread of its own, with its own connection, once the window is up (or at once
+    # when the window closes sooner).
+    go = threading.Event()
+    backup = threading.Thread(target=_daily_backup_on_this_thread, args=(col, go), name="daily-backup")
+    backup.start()
+    try:
+        return gui_main(col.data_dir, col=col) or 0
+    finally:
+        go.set()
+        backup.join()  # a window closed at once still leaves the day's backup complete
 
-    return gui_main(data_dir) or 0
+
+#: Seconds from the start of the ``flashcards`` command to the day's backup (the window's first
+#: frames come first: the copy competes for the disk and the second core).
+DAILY_BACKUP_DELAY_S = 3.0
+
+
+def _daily_backup_on_this_thread(col, go) -> None:
+    import sqlite3
+
+    from flashcards.backup import daily_backup
+    from flashcards.timeutil import utc_now
+
+    go.wait(DAILY_BACKUP_DELAY_S)
+    try:
+        daily_backup(col, utc_now())
+    except (FlashcardsError, OSError, sqlite3.Error) as e:  # the app still opens; say why
+        print(f"flashcards: the daily backup failed: {e}", file=sys.stderr)
+    finally:
+        col.db.close()  # this thread's connection only (peewee keeps one per thread)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -454,9 +454,10 @@ class DeckTreePrefetch:
         return rows
 
 
-def main(data_dir: Path, app_class: type[FlashcardsApp] | None = None) -> int:
-    """Open the collection in ``data_dir`` and run the app until the window closes."""
-    col = Collection.open(data_dir)
+def main(data_dir: Path, app_class: type[FlashcardsApp] | None = None, col: Collection | None = None) -> int:
+    """Open the collection in ``data_dir`` (or take ``col``, open on it) and run the app until the
+    window closes; the collection is closed then."""
+    col = col if col is not None else Collection.open(data_dir)
     # The cyclic GC, before the first frame, walked the same long-lived objects (Python's and
     # Kivy's modules, then the window's and the first screen's) and freed nothing: 35-70 ms.
     # gc.freeze() leaves what exists now out of every later pass, including the full collection
