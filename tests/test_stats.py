@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from core_helpers import add_basic, card_ids
 
 from flashcards import stats
@@ -101,3 +102,90 @@ def test_true_retention_young_and_mature(col, now):
     s.answer(b, 3, now - timedelta(days=1))  # mature (59 days since the last answer), passed
     r = stats.retention(col, now, days=30)
     assert r == {"young": 0.5, "young_count": 2, "mature": 1.0, "mature_count": 1}
+
+
+# ------------------------------------------------- the SQL-side counting against a plain reference
+
+
+def _reference_forecast(col, now, days):
+    """Each due card placed in its local study day one by one (what forecast() computes in SQL)."""
+    from flashcards.timeutil import local_tz, study_day
+
+    tz, rollover = local_tz(), col.rollover_hour
+    first = study_day(now, rollover, tz)
+    out = [0] * days
+    for (due,) in col._sql("SELECT due_ms FROM card WHERE state != 0 AND suspended = 0"):
+        i = max(0, (study_day(datetime.fromtimestamp(due / 1000, UTC), rollover, tz) - first).days)
+        if i < days:
+            out[i] += 1
+    return out
+
+
+def _reference_heatmap(col, now, days):
+    from flashcards.timeutil import local_tz, study_day
+
+    tz, rollover = local_tz(), col.rollover_hour
+    last = study_day(now, rollover, tz)
+    out: dict = {}
+    for (t,) in col._sql("SELECT time_ms FROM review WHERE kind IN (0, 1, 2, 3) AND rating > 0"):
+        d = study_day(datetime.fromtimestamp(t / 1000, UTC), rollover, tz)
+        if 0 <= (last - d).days < days:
+            out[d] = out.get(d, 0) + 1
+    return out
+
+
+def _reference_retention(col, now, days):
+    since = int(now.timestamp() * 1000) - days * 86_400_000
+    young, mature, prev = [0, 0], [0, 0], {}
+    for cid, t, rating, kind in col._sql("SELECT card_id, time_ms, rating, kind FROM review "
+                                         "WHERE kind IN (0, 1, 2, 3) AND rating > 0 ORDER BY card_id, id"):
+        last, prev[cid] = prev.get(cid), t
+        if kind == 1 and t >= since and last is not None:
+            bucket = mature if t - last >= 21 * 86_400_000 else young
+            bucket[0] += 1
+            bucket[1] += rating > 1
+    return {"young": young[1] / young[0] if young[0] else None, "young_count": young[0],
+            "mature": mature[1] / mature[0] if mature[0] else None, "mature_count": mature[0]}
+
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe",
+                                  "UTC"])
+def test_forecast_heatmap_and_retention_equal_a_row_by_row_count(col, set_tz, zone):
+    """Random due times and review times over more than a year, across DST changes (Lord Howe moves
+    by 30 minutes, Kolkata is UTC+5:30), with rollover hours 0, 4 and 23: the SQL-side counts equal
+    placing every row in its local study day one by one."""
+    import random
+
+    from flashcards.drafts import review_id
+
+    set_tz(zone)
+    rng = random.Random(zone)
+    did = col.deck_id("D", create=True)
+    # The forecast's 30 days hold Lord Howe's change (4 October) from the first now, Berlin's and New
+    # York's (25 October, 1 November) from the second.
+    first_now, now = datetime(2026, 9, 25, 15, 7, tzinfo=UTC), datetime(2026, 10, 20, 15, 7, tzinfo=UTC)
+    now_ms = int(now.timestamp() * 1000)
+    cards = [card_ids(col, add_basic(col, f"q{i}", deck="D"))[0] for i in range(300)]
+    rows = []
+    for cid in cards:
+        state = rng.choice([0, 1, 2, 2, 2, 3])
+        due = now_ms + rng.randrange(-45 * 86_400_000, 40 * 86_400_000)
+        col._sql("UPDATE card SET state = ?, due_ms = ?, suspended = ? WHERE id = ?",
+                 (state, due, int(rng.random() < 0.1), cid))
+        t = now_ms - rng.randrange(0, 420 * 86_400_000)
+        for _ in range(rng.randrange(0, 8)):
+            kind = rng.choice([0, 1, 1, 1, 2, 4])
+            rating = 0 if kind == 4 else rng.randrange(1, 5)
+            rows.append((review_id(t), cid, "g", 0, did, t, rating, kind, 2, 1000, 0, "{}"))
+            t = min(now_ms, t + rng.randrange(60_000, 60 * 86_400_000))
+    col.db.connection().executemany(
+        "INSERT OR IGNORE INTO review (id, card_id, note_guid, ord, deck_id, time_ms, rating, kind, state_before, "
+        "duration_ms, interval_s, undo) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    for rollover in (0, 4, 23):
+        col.set_setting("rollover_hour", rollover)
+        for t in (first_now, now):
+            assert stats.forecast(col, t, days=30) == _reference_forecast(col, t, 30), (rollover, t)
+        assert stats.heatmap(col, now, days=365) == _reference_heatmap(col, now, 365), rollover
+        assert stats.retention(col, now, days=30) == _reference_retention(col, now, 30)
+    assert sum(stats.heatmap(col, now, days=365).values()) > 100

@@ -56,19 +56,27 @@ def card_counts(col) -> dict:
     return out
 
 
+#: Every time zone's offset from UTC is a multiple of 15 minutes, and so is every study day's start
+#: (a whole rollover hour, local time): times counted in 15-minute slots from a day's start fall into
+#: days exactly. SQL counts the slots (a few thousand at most); Python adds them up by day.
+SLOT_MS = 15 * 60_000
+
+
 def forecast(col, now: datetime, days: int = 30) -> list[int]:
     """Cards due on each of the next ``days`` study days (index 0 = today, overdue included)."""
+    import bisect
+
     now = require_utc(now)
     tz = local_tz()
     rollover = col.rollover_hour
     first = study_day(now, rollover, tz)
+    base = to_ms(day_start(first, rollover, tz))
     bounds = [to_ms(day_start(first + timedelta(days=i), rollover, tz)) for i in range(1, days + 1)]
     out = [0] * days
-    import bisect
-
-    for (due,) in col._sql("SELECT due_ms FROM card WHERE state != 0 AND suspended = 0 AND due_ms < ?",
-                           (bounds[-1],)):
-        out[bisect.bisect_right(bounds, due)] += 1
+    # (Division truncates towards zero: overdue cards get slot 0 or below, today either way.)
+    for slot, n in col._sql(f"SELECT (due_ms - ?) / {SLOT_MS}, COUNT(*) FROM card WHERE state != 0 "
+                            f"AND suspended = 0 AND due_ms < ? GROUP BY 1", (base, bounds[-1])):
+        out[bisect.bisect_right(bounds, base + max(slot, 0) * SLOT_MS)] += n
     return out
 
 
@@ -78,13 +86,16 @@ def heatmap(col, now: datetime, days: int = 365) -> dict[date, int]:
     tz = local_tz()
     rollover = col.rollover_hour
     first = study_day(now, rollover, tz) - timedelta(days=days - 1)
-    start_ms = to_ms(day_start(first, rollover, tz))
+    starts = [to_ms(day_start(first + timedelta(days=i), rollover, tz)) for i in range(days + 1)]
     out: dict[date, int] = {}
-    shift = timedelta(hours=rollover)
-    for (t,) in col._sql("SELECT time_ms FROM review WHERE id >= ? AND kind IN (0, 1, 2, 3) AND rating > 0",
-                         (start_ms << 20,)):
-        d = (datetime.fromtimestamp(t / 1000, tz) - shift).date()
-        out[d] = out.get(d, 0) + 1
+    # One count per day over the day's range of review ids (an id starts with its time in ms): the
+    # rows are counted by SQLite, none is converted to a local date in Python.
+    count = "SELECT COUNT(*) FROM review WHERE id >= ? AND id < ? AND kind IN (0, 1, 2, 3) AND rating > 0"
+    conn = col.db.connection()
+    for i in range(days):
+        n = conn.execute(count, (starts[i] << 20, starts[i + 1] << 20)).fetchone()[0]
+        if n:
+            out[first + timedelta(days=i)] = n
     return out
 
 
@@ -95,15 +106,15 @@ def retention(col, now: datetime, days: int = 30) -> dict:
     since = to_ms(now) - days * 86_400_000
     young = [0, 0]
     mature = [0, 0]
-    prev: dict[int, int] = {}
-    for cid, t, rating, kind in col._sql(
-            "SELECT card_id, time_ms, rating, kind FROM review WHERE kind IN (0, 1, 2, 3) AND rating > 0 "
-            "ORDER BY card_id, id"):
-        last = prev.get(cid)
-        prev[cid] = t
-        if kind != 1 or t < since or last is None:
+    # The answers of the window only; each one's previous answer found through the card's index.
+    for rating, gap in col._sql(
+            "SELECT r.rating, r.time_ms - (SELECT p.time_ms FROM review p WHERE p.card_id = r.card_id "
+            "AND p.id < r.id AND p.kind IN (0, 1, 2, 3) AND p.rating > 0 ORDER BY p.id DESC LIMIT 1) "
+            "FROM review r WHERE r.id >= ? AND r.time_ms >= ? AND r.kind = 1 AND r.rating > 0",
+            (since << 20, since)):
+        if gap is None:
             continue
-        bucket = mature if (t - last) >= MATURE_DAYS * 86_400_000 else young
+        bucket = mature if gap >= MATURE_DAYS * 86_400_000 else young
         bucket[0] += 1
         bucket[1] += rating > 1
     return {
