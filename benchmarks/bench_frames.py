@@ -18,6 +18,10 @@ clock, input, layout, drawing, and the frame-rate cap's sleep) while the scenari
 Prints ONE JSON line on stdout (per scenario: max, p99, p95, median frame ms, frames over 50 ms,
 frames, the scenario's wall time; with ``--runs`` > 1 each run's figures and the spread); progress
 on stderr. Usage: ``python benchmarks/bench_frames.py [--runs 2] [--scenarios study,browse_scroll]``.
+The import scenario also reports its two phases (opening the screen and planning; writing).
+Diagnosis: ``BENCH_FRAMES_SLOW=FILE`` profiles every recorded frame (cProfile, main thread) and
+writes the profiles and the garbage collector's passes of the frames over 50 ms (or
+``BENCH_FRAMES_SLOW_MS``) to FILE; the profiler slows every frame, so figures go without it.
 """
 
 from __future__ import annotations

@@ -159,3 +159,18 @@ def test_answers_are_checkpointed_on_a_worker_and_look_like_no_outside_change(ma
     assert app.col.study(study.deck_id) is not None
     reviews = app.col.db.connection().execute("SELECT COUNT(*) FROM review").fetchone()[0]
     assert reviews == 2
+
+
+def test_a_theme_change_restyles_shown_and_prepared_text(make_app):
+    app = make_app(spanish)
+    type_char("s")
+    study = app.root.get_screen("study")
+    wait_until(lambda: _ready_for_reveal(study))
+    app.set_theme("dark")
+    pump(2)
+    _reveal()
+    shown = _card_labels(study)
+    assert [lbl.text for lbl in shown] == ["la casa", "the house"]
+    assert all(list(lbl.color) == list(app.c_text) for lbl in shown)
+    screenshot("32-study-dark-revealed")
+    app.set_theme("light")
