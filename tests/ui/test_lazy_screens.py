@@ -62,6 +62,7 @@ def test_each_screen_is_built_when_first_shown_and_works(make_app, monkeypatch):
     with _built("stats", sm):
         type_char("t")
     stats = sm.get_screen("stats")
+    wait_until(lambda: stats.shown and not stats.loading)  # counted on a worker thread
     assert stats.today_text.startswith("Studied 1 card in") and len(stats.forecast) == 30
     back_to_decks(app)
 

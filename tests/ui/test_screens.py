@@ -45,7 +45,8 @@ def test_every_screen_renders(make_app):
     screenshot("08-settings")
     app.go_back()
     app.show("stats")
-    pump(3)
+    stats_screen = sm.get_screen("stats")
+    wait_until(lambda: stats_screen.shown and not stats_screen.loading)  # counted on a worker thread
     screenshot("09-stats")
     assert type_char
 
@@ -78,6 +79,9 @@ def test_dialogs_dark_theme_import_preview_finished_and_stats_with_data(make_app
     screenshot("12-study-finished")
     press(27)
     app.show("stats")
+    stats_screen = sm.get_screen("stats")
+    wait_until(lambda: stats_screen.shown and not stats_screen.loading)
+    assert stats_screen.today_text.startswith("Studied ") and len(stats_screen.forecast) == 30
     screenshot("13-stats-with-reviews")
     app.go_back()
     app.set_theme("dark")

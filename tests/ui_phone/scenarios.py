@@ -49,6 +49,10 @@ def screens(phone):
             if not any(type(w).__name__ == "FileChooserProgress" for w in phone.walk()):
                 break
             yield 0.1
+        for _ in range(100):  # the stats screen counts on a worker thread
+            if name != "stats" or not app.root.get_screen("stats").loading:
+                break
+            yield 0.1
         phone.report["screens"][name] = phone.layout_problems()
         phone.report["screens"][name]["current"] = app.root.current
         yield from phone.screenshot(name)

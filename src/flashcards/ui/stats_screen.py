@@ -5,12 +5,14 @@ All figures come from :mod:`flashcards.stats`; the charts are drawn with Kivy gr
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.graphics import Color, Rectangle
 from kivy.metrics import dp, sp
-from kivy.properties import DictProperty, ListProperty, StringProperty
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.widget import Widget
 
 from flashcards import stats
@@ -104,6 +106,13 @@ class Heatmap(Widget):
                 d += timedelta(days=1)
 
 
+def compute_figures(col, now) -> dict:
+    """Every figure the screen shows, from the core (runs on a worker thread: SQL only)."""
+    return {"today": stats.today_reviews(col, now), "forecast": stats.forecast(col, now, days=30),
+            "heat": stats.heatmap(col, now, days=365), "day": study_day(now, col.rollover_hour, local_tz()),
+            "retention": stats.retention(col, now), "counts": stats.card_counts(col)}
+
+
 class StatsScreen(FCScreen):
     today_text = StringProperty("")
     retention_text = StringProperty("")
@@ -112,29 +121,63 @@ class StatsScreen(FCScreen):
     heat = DictProperty({})
     heat_end = ListProperty([])
     heat_text = StringProperty("")
+    #: How many times figures were shown (tests wait for it); ``loading`` while a count runs.
+    shown = NumericProperty(0)
+    loading = BooleanProperty(False)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self._asked = 0  # the newest request; older answers are dropped
 
     def refresh(self) -> None:
-        col, now = self.col, self.app.now()
-        n, secs = stats.today_reviews(col, now)
+        """Count on a worker thread with its own connection: a year of reviews takes 0.1-2 s with a
+        big collection, and the window keeps drawing meanwhile (the figures shown stay until then)."""
+        self._asked += 1
+        asked, col, now = self._asked, self.col, self.app.now()
+        self.loading = True
+        if not self.shown:
+            self.today_text = self.retention_text = self.counts_text = "Counting…"
+            self.heat_text = ""
+
+        def work():
+            try:
+                figures = compute_figures(col, now)
+            except Exception as e:  # noqa: BLE001 - shown in words, on the main thread
+                figures = e
+            finally:
+                col.db.close()  # this thread's connection only
+            Clock.schedule_once(lambda dt: self._show(asked, figures))
+
+        threading.Thread(target=work, name="stats", daemon=True).start()
+
+    def _show(self, asked: int, figures) -> None:
+        if asked != self._asked:
+            return  # a newer count is on its way
+        self.loading = False
+        if isinstance(figures, Exception):
+            self.error(figures, "The statistics could not be counted")
+            return
+        n, secs = figures["today"]
         per = f", {secs / n:.1f}s per card" if n else ""
         self.today_text = (f"Studied {n} card{'s' if n != 1 else ''} in {secs // 60} min {secs % 60} s today{per}."
                            if n else "No cards studied today yet.")
-        self.forecast = stats.forecast(col, now, days=30)
-        heat = stats.heatmap(col, now, days=365)
+        self.forecast = figures["forecast"]
+        heat = figures["heat"]
         self.heat = heat
-        d = study_day(now, col.rollover_hour, local_tz())
+        d = figures["day"]
         self.heat_end = [d.year, d.month, d.day]
         total = sum(heat.values())
         active = len(heat)
         self.heat_text = f"{total:,} reviews on {active} day{'s' if active != 1 else ''} in the last year"
-        r = stats.retention(col, now)
+        r = figures["retention"]
 
         def pct(v, k):
             return f"{v * 100:.1f}% of {r[k]:,}" if v is not None else "no reviews yet"
 
         self.retention_text = (f"Young cards (interval < 21 days): {pct(r['young'], 'young_count')}\n"
                                f"Mature cards: {pct(r['mature'], 'mature_count')}")
-        c = stats.card_counts(col)
+        c = figures["counts"]
         self.counts_text = (f"New {c['new']:,}   ·   Learning {c['learning']:,}   ·   Review {c['review']:,}   ·   "
                             f"Relearning {c['relearning']:,}   ·   Suspended {c['suspended']:,}   ·   "
                             f"Total {c['total']:,}")
+        self.shown += 1
