@@ -137,7 +137,7 @@ def test_the_file_chooser_lists_a_folder_from_the_next_frame(make_app, tmp_path)
 def test_when_the_child_cannot_start_the_import_runs_on_a_thread(make_app, tmp_path, monkeypatch):
     from flashcards.ui import import_screen
 
-    monkeypatch.setattr(import_screen, "_CHILD", "import sys; sys.exit(3)")  # an interpreter that fails
+    monkeypatch.setattr(import_screen, "CHILD_ARGS", ("-c", "import sys; sys.exit(3)"))  # a child that fails
     app = make_app(spanish)
     app.show("import")
     screen = app.root.get_screen("import")

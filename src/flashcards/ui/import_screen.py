@@ -26,6 +26,7 @@ from kivy.utils import platform
 
 from flashcards import importing
 from flashcards.errors import FlashcardsError
+from flashcards.import_job import plan_summary
 from flashcards.ui.widgets import FCScreen, gc_paused
 
 SUFFIXES = tuple(importing.IMPORTERS)
@@ -117,21 +118,6 @@ class FCFileChooser(FileChooserListView):
 # total), done(summary_text, path), failed(message).
 
 
-#: What the screen shows of a plan, as plain data (it may come from another process). The child
-#: process runs this same text; here it is compiled once into ``_plan_summary``.
-_SUMMARY = r"""
-def plan_summary(draft, plan):
-    # The plan's counts walk every note (deck_names: 60 ms for 20,000): in the job, not in a frame.
-    return {"decks": plan.deck_names, "new": plan.new, "updated": plan.updated, "unchanged": plan.unchanged,
-            "to_write": sum(1 for i in plan.items if i.action != "skip"),
-            "skipped": [list(s) for s in plan.skipped[:5]], "skipped_count": len(plan.skipped),
-            "warnings": list((draft.warnings or [])[:5])}
-"""
-_namespace: dict = {}
-exec(_SUMMARY, _namespace)  # noqa: S102 - our own constant text, shared with the child process
-_plan_summary = _namespace["plan_summary"]
-
-
 class ThreadImport:
     """The job on worker threads of this process (each with its own database connection).
 
@@ -151,7 +137,7 @@ class ThreadImport:
             with gc_paused():  # no collection over the draft, in this thread or the window's
                 draft = importing.parse(self.path)
                 plan = importing.plan(self.col, draft)
-                summary = _plan_summary(draft, plan)
+                summary = plan_summary(draft, plan)
         except FlashcardsError as e:
             error = str(e)
         except MemoryError:
@@ -201,55 +187,8 @@ class ThreadImport:
         self._cleanup()
 
 
-#: The child process of :class:`ProcessImport` (run with ``python -c``: it imports no Kivy), after
-#: :data:`_SUMMARY`. Messages are JSON lines on stdout; after the plan it waits for "apply" on
-#: stdin (end of input or anything else cancels).
-_CHILD = _SUMMARY + r"""
-import json, os, sys
-from pathlib import Path
-
-
-def send(**msg):
-    sys.stdout.write(json.dumps(msg) + "\n")
-    sys.stdout.flush()
-
-
-def main(data_dir, path):
-    from flashcards import importing
-    from flashcards.collection import Collection
-    from flashcards.errors import FlashcardsError
-
-    col = Collection.open(data_dir)
-    draft = None
-    try:
-        try:
-            draft = importing.parse(path)
-            plan = importing.plan(col, draft)
-        except FlashcardsError as e:
-            return send(error=str(e))
-        except MemoryError:
-            return send(error=f"{Path(path).name}: the file is too large to import")
-        send(planned=plan_summary(draft, plan))
-        if sys.stdin.readline().strip() != "apply":
-            return None
-        try:
-            col.backup()
-            result = importing.apply(col, plan, progress=lambda done, total: send(progress=[done, total]))
-        except FlashcardsError as e:
-            return send(error=str(e))
-        except MemoryError:
-            return send(error="not enough memory to import this file")
-        return send(done=result.summary(), path=result.path)
-    finally:
-        if draft is not None and callable(draft.cleanup):
-            draft.cleanup()
-        col.close()
-
-
-if hasattr(os, "nice"):
-    os.nice(5)  # the window's process first when the cores are busy
-main(sys.argv[1], sys.argv[2])
-"""
+#: The child process of :class:`ProcessImport`: the core's import job (no Kivy in it).
+CHILD_ARGS = ("-m", "flashcards.import_job")
 
 
 class ProcessImport:
@@ -272,7 +211,7 @@ class ProcessImport:
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, str(col.data_dir), str(path)], stdin=subprocess.PIPE,
+            [sys.executable, *CHILD_ARGS, str(col.data_dir), str(path)], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self._stderr, env=env, text=True, encoding="utf-8")
         threading.Thread(target=self._read, name="import-child", daemon=True).start()
 
