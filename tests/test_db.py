@@ -522,3 +522,21 @@ def test_a_deleted_cards_id_is_never_given_to_a_new_card(col, now):
     nid = col.add_note("Cloze", ["{{c1::b}}", ""], deck_id=did, now=now)
     col.update_note(nid, ["{{c1::b}} {{c2::c}}", ""], now=now)  # a card added to an existing note
     assert min(card_ids(col, nid)) > max(old_card, fresh)
+
+
+def test_checkpoint_copies_the_log_and_is_no_change_for_others(col, now):
+    """Collection.checkpoint (the study screen runs it on a worker): the log's pages go into the
+    database file; the data and what other connections see as changed stay the same."""
+    other = sqlite3.connect(col.db_path)  # another process, say
+    try:
+        version = other.execute("PRAGMA data_version").fetchone()[0]
+        for i in range(50):
+            add_basic(col, f"q{i}")
+        assert other.execute("PRAGMA data_version").fetchone()[0] != version  # the notes: a change
+        version = other.execute("PRAGMA data_version").fetchone()[0]
+        busy, log_pages, copied = col.checkpoint()
+        assert busy == 0 and log_pages > 0 and copied == log_pages
+        assert other.execute("PRAGMA data_version").fetchone()[0] == version  # the checkpoint: none
+        assert other.execute("SELECT COUNT(*) FROM note").fetchone()[0] == 50
+    finally:
+        other.close()

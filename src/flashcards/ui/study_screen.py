@@ -56,7 +56,7 @@ class WalCheckpointer:
 
         def work():
             try:
-                self.last_result = tuple(col.db.connection().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone())
+                self.last_result = col.checkpoint()
             except Exception:  # noqa: BLE001 - only a head start: SQLite's own checkpoint still runs
                 self.last_result = None
             finally:
