@@ -17,6 +17,7 @@ from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
+from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from flashcards.errors import FlashcardsError
@@ -154,6 +155,10 @@ class CardRowView(RecycleDataViewBehavior, ButtonBehavior, Label):
             screen.edit_selected()
         else:
             screen.select_card(self.card_id)
+
+
+class ClippedRecycleView(RecycleView):
+    """The card list: a RecycleView clipped by a scissor rather than a stencil (browse_screen.kv)."""
 
 
 class CardInfoView(FCModal):

@@ -75,6 +75,37 @@ def use_fresh_label_textures() -> None:
 
     refresh.fresh_texture = True
     LabelBase.refresh = refresh
+    finish_every_frame()
+
+
+_finishing = False
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast")
+
+
+def finish_every_frame() -> None:
+    """Under Mesa's software renderer, have each frame drawn before the window flips (``glFinish``).
+
+    Swapping the buffers of an offscreen window (SDL's offscreen driver: an EGL pbuffer, as on these
+    machines and headless runs) does nothing, so llvmpipe never started rasterizing a frame: it kept
+    binning frame after frame into its scene and drew the pile only when the scene was full. While
+    scrolling 100,000 cards in Browse, ~930 frames (~70 CPU-seconds of filling) piled up and one
+    frame took 8-46 s with both renderer threads busy; refilling a texture that such a pile used
+    waited for all of it too (100-1,750 ms, see :func:`use_fresh_label_textures`). Each frame now
+    pays for its own pixels (``benchmarks/bench_frames.py``: scroll max 33 s -> under 70 ms). A
+    ``glFlush`` was not enough: the renderer still queued ~1 s of frames at times. GPU drivers
+    are left alone (the swap paces them).
+    """
+    global _finishing
+    if _finishing:
+        return
+    _finishing = True
+    from kivy.core.window import Window
+    from kivy.graphics.opengl import GL_RENDERER, glFinish, glGetString
+
+    renderer = glGetString(GL_RENDERER)
+    renderer = renderer.decode("latin-1", "replace") if isinstance(renderer, bytes) else str(renderer or "")
+    if any(name in renderer.lower() for name in SOFTWARE_RENDERERS):
+        Window.bind(on_flip=lambda *_: glFinish())
 
 
 _gc_lock = threading.Lock()
