@@ -19,6 +19,8 @@ Prints ONE JSON line on stdout (per scenario: max, p99, p95, median frame ms, fr
 frames, the scenario's wall time; with ``--runs`` > 1 each run's figures and the spread); progress
 on stderr. Usage: ``python benchmarks/bench_frames.py [--runs 2] [--scenarios study,browse_scroll]``.
 The import scenario also reports its two phases (opening the screen and planning; writing).
+Each scenario reports ``gl_backlog_ms``: what the GL driver still had to draw when it ended (about
+0 when every frame is finished before the flip; see ``gl_backlog_ms``).
 Diagnosis: ``BENCH_FRAMES_SLOW=FILE`` profiles every recorded frame (cProfile, main thread) and
 writes the profiles and the garbage collector's passes of the frames over 50 ms (or
 ``BENCH_FRAMES_SLOW_MS``) to FILE; the profiler slows every frame, so figures go without it.
@@ -300,7 +302,23 @@ def child_bare():
     for i in range(300):
         root.text = "hello" if i % 2 else "hello."  # a new texture and a full redraw every frame
         loop.turn()
-    return loop.frames, time.perf_counter() - t0, {}
+    wall = time.perf_counter() - t0
+    return loop.frames, wall, {"gl_backlog_ms": gl_backlog_ms()}
+
+
+def gl_backlog_ms() -> float:
+    """How long the GL driver still needs for frames already handed in (``glFinish``), in ms.
+
+    Frame times only count what the driver did before returning: Mesa's llvmpipe behind an
+    offscreen window queued frames it had not drawn (one frame then paid for ~930 of them, 8-46 s).
+    The app finishes every frame under a software renderer (``widgets.finish_every_frame``), so this
+    is about 0; a large figure means the frame times above leave work out.
+    """
+    from kivy.graphics.opengl import glFinish
+
+    start = time.perf_counter()
+    glFinish()
+    return round((time.perf_counter() - start) * 1000, 1)
 
 
 def child_app(args):
@@ -410,6 +428,7 @@ def child_app(args):
         extra["phase_open_and_plan"] = summarise([f * 1000 for f in loop.frames[:planned_at]])
         extra["phase_apply"] = summarise([f * 1000 for f in loop.frames[planned_at:]])
     wall = time.perf_counter() - t0
+    extra["gl_backlog_ms"] = gl_backlog_ms()
     loop.recording = False
     loop.write_slow()
     if profiler is not None:
