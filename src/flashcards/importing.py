@@ -15,13 +15,11 @@ overwritten: the file's state only becomes the card's baseline when the file is 
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import importlib
 import json
 import os
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +36,7 @@ from flashcards.drafts import (
     content_guid,
 )
 from flashcards.errors import FlashcardsError, ImportFailed
+from flashcards.gcpause import paused as gc_paused
 from flashcards.options import DeckOptions
 from flashcards.render import field_is_empty
 from flashcards.scheduling import SchedState, replay
@@ -166,33 +165,9 @@ def _fields_for(nt: DraftNotetype, fields: list[str]) -> list[str] | None:
     return (list(fields) + [""] * n)[:n]
 
 
-@contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector: a big import allocates hundreds of thousands of small
-    objects that are all alive, and each automatic collection would walk every one of them again."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            resume_gc()
-
-
-def resume_gc() -> None:
-    """Turn the collector back on after a pause that made many long-lived objects.
-
-    Re-enabled as is, its next automatic pass walks them all (the youngest generation) and a later
-    one walks them all again (the middle generation), possibly in the middle of the next import
-    phase. Collecting the two young generations now walks them once and moves the survivors to the
-    oldest generation, where only the rare full collections look at them."""
-    gc.collect(1)
-    gc.enable()
-
-
 def plan(col: Collection, draft: Draft, deck: str | None = None) -> ImportPlan:
     """Compare a draft with the collection; nothing is written. ``deck`` puts every note there."""
-    with _gc_paused():
+    with gc_paused():
         return _plan(col, draft, deck)
 
 
@@ -416,7 +391,7 @@ def _rename_refs(html: str, renames: dict[str, str]) -> str:
 
 def apply(col: Collection, plan_: ImportPlan, progress: Progress | None = None) -> ImportResult:
     """Write a plan in one transaction (media first). Returns what was done."""
-    with _gc_paused():
+    with gc_paused():
         return _apply(col, plan_, progress)
 
 

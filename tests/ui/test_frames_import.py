@@ -11,7 +11,7 @@ from seed import spanish
 
 
 def test_the_collector_is_paused_until_the_last_worker_is_done_and_their_objects_frozen():
-    from flashcards.ui.widgets import gc_paused
+    from flashcards.gcpause import paused as gc_paused
 
     assert gc.isenabled()
     frozen = gc.get_freeze_count()
@@ -41,10 +41,9 @@ def _cards_in(app, deck):
         "SELECT COUNT(*) FROM card c JOIN deck d ON d.id = c.deck_id WHERE d.name = ?", (deck,)).fetchone()[0]
 
 
-def test_a_thread_import_leaves_its_draft_frozen_and_the_collector_on(make_app, tmp_path, monkeypatch):
-    from flashcards.ui.import_screen import ImportScreen, ThreadImport
-
-    monkeypatch.setattr(ImportScreen, "use_process", False)  # Android's way
+def _choose_many(make_app, tmp_path):
+    """The app after its warm-up, on the import screen, with the 3,000-note file chosen:
+    (app, screen, the freeze count before choosing)."""
     path = _many_tsv(tmp_path)
     app = make_app(spanish)
     pump_for(1.2)  # the warm-up after start (it freezes the app's objects itself)
@@ -52,6 +51,14 @@ def test_a_thread_import_leaves_its_draft_frozen_and_the_collector_on(make_app, 
     screen = app.root.get_screen("import")
     frozen = gc.get_freeze_count()
     screen.choose(str(path))
+    return app, screen, frozen
+
+
+def test_a_thread_import_leaves_its_draft_frozen_and_the_collector_on(make_app, tmp_path, monkeypatch):
+    from flashcards.ui.import_screen import ImportScreen, ThreadImport
+
+    monkeypatch.setattr(ImportScreen, "use_process", False)  # Android's way
+    app, screen, frozen = _choose_many(make_app, tmp_path)
     assert isinstance(screen._job, ThreadImport)
     wait_until(lambda: screen.stage in ("planned", "error"))
     assert screen.stage == "planned", screen.error_text
@@ -71,13 +78,7 @@ def test_a_process_import_plans_and_writes_in_a_child_and_the_window_sees_it(mak
     from flashcards.ui.import_screen import ImportScreen, ProcessImport
 
     assert ImportScreen.use_process  # the desktop default
-    path = _many_tsv(tmp_path)
-    app = make_app(spanish)
-    pump_for(1.2)  # the warm-up after start (it freezes the app's objects itself)
-    app.show("import")
-    screen = app.root.get_screen("import")
-    frozen = gc.get_freeze_count()
-    screen.choose(str(path))
+    app, screen, frozen = _choose_many(make_app, tmp_path)
     job = screen._job
     assert isinstance(job, ProcessImport) and job.proc.pid != os.getpid()
     wait_until(lambda: screen.stage in ("planned", "error"), timeout=60)

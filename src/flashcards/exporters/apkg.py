@@ -23,7 +23,6 @@ The package is built in a temporary directory and moved into place when complete
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import html
 import json
@@ -48,6 +47,7 @@ from flashcards.drafts import (
 )
 from flashcards.errors import ExportFailed
 from flashcards.exporters.csv import atomic_output
+from flashcards.gcpause import paused as gc_paused
 from flashcards.options import DeckOptions
 from flashcards.timeutil import day_start, study_day
 
@@ -324,53 +324,50 @@ def _build_collection(draft: Draft, db_path: Path, now_ms: int, rollover_hour: i
 
     db = sqlite3.connect(db_path)
     # Millions of small row tuples and no cycles: the cyclic collector would only rescan them.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
-        db.executescript(SCHEMA)
-        db.execute(
-            "INSERT INTO col VALUES (1, ?, ?, ?, 11, 0, 0, 0, ?, ?, ?, ?, ?)",
-            (days.crt_s, now_ms, now_ms, json.dumps(conf), json.dumps(models, ensure_ascii=False),
-             json.dumps(decks_json, ensure_ascii=False), json.dumps(dconf), json.dumps({t: 0 for t in all_tags},
-                                                                                       ensure_ascii=False)),
-        )
-        note_rows = []
-        card_rows = []
-        revlog_rows = []
-        used_revlog_ids: set[int] = set()
-        base_nid = now_ms - total - 1
-        card_seq = 0
-        for i, note in enumerate(notes):
-            nid = base_nid + i
-            nt = nt_by_name[note.notetype]
-            # "\x1f" separates fields in Anki's flds column: it cannot appear inside one.
-            fields = [f.replace("\x1f", "") for f in (list(note.fields) + [""] * len(nt.fields))[: len(nt.fields)]]
-            first = fields[0] if fields else ""
-            tags = f" {' '.join(note.tags)} " if note.tags else ""
-            sort_text = sort_field(first)
-            note_rows.append((nid, note.guid, nt_ids[note.notetype], mod_s, -1, tags, "\x1f".join(fields),
-                              sort_text, field_checksum(first, sort_text), 0, ""))
-            cards = note.cards
-            if cards is None:
-                cards = [DraftCard(ord=o) for o in render.card_ordinals(nt, fields)] or [DraftCard(ord=0)]
-            for card in cards:
-                card_seq += 1
-                cid = now_ms + card_seq
-                deck = card.deck or note.deck
-                card_rows.append(_card_row(card, cid, nid, deck_ids[deck], options[deck], days, mod_s, i + 1))
-                _revlog_rows(card, cid, revlog_rows, used_revlog_ids)
-            if progress is not None and (i + 1) % _PROGRESS_EVERY == 0:
-                progress(i + 1, total)
-        db.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
-        db.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
-        db.executemany("INSERT INTO revlog VALUES (?,?,?,?,?,?,?,?,?)", revlog_rows)
-        db.commit()
-    finally:
-        db.close()
-        if gc_was_enabled:
-            gc.enable()
+    with gc_paused():
+        try:
+            db.execute("PRAGMA journal_mode=OFF")
+            db.execute("PRAGMA synchronous=OFF")
+            db.executescript(SCHEMA)
+            db.execute(
+                "INSERT INTO col VALUES (1, ?, ?, ?, 11, 0, 0, 0, ?, ?, ?, ?, ?)",
+                (days.crt_s, now_ms, now_ms, json.dumps(conf), json.dumps(models, ensure_ascii=False),
+                 json.dumps(decks_json, ensure_ascii=False), json.dumps(dconf), json.dumps({t: 0 for t in all_tags},
+                                                                                           ensure_ascii=False)),
+            )
+            note_rows = []
+            card_rows = []
+            revlog_rows = []
+            used_revlog_ids: set[int] = set()
+            base_nid = now_ms - total - 1
+            card_seq = 0
+            for i, note in enumerate(notes):
+                nid = base_nid + i
+                nt = nt_by_name[note.notetype]
+                # "\x1f" separates fields in Anki's flds column: it cannot appear inside one.
+                fields = [f.replace("\x1f", "") for f in (list(note.fields) + [""] * len(nt.fields))[: len(nt.fields)]]
+                first = fields[0] if fields else ""
+                tags = f" {' '.join(note.tags)} " if note.tags else ""
+                sort_text = sort_field(first)
+                note_rows.append((nid, note.guid, nt_ids[note.notetype], mod_s, -1, tags, "\x1f".join(fields),
+                                  sort_text, field_checksum(first, sort_text), 0, ""))
+                cards = note.cards
+                if cards is None:
+                    cards = [DraftCard(ord=o) for o in render.card_ordinals(nt, fields)] or [DraftCard(ord=0)]
+                for card in cards:
+                    card_seq += 1
+                    cid = now_ms + card_seq
+                    deck = card.deck or note.deck
+                    card_rows.append(_card_row(card, cid, nid, deck_ids[deck], options[deck], days, mod_s, i + 1))
+                    _revlog_rows(card, cid, revlog_rows, used_revlog_ids)
+                if progress is not None and (i + 1) % _PROGRESS_EVERY == 0:
+                    progress(i + 1, total)
+            db.executemany("INSERT INTO notes VALUES (?,?,?,?,?,?,?,?,?,?,?)", note_rows)
+            db.executemany("INSERT INTO cards VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
+            db.executemany("INSERT INTO revlog VALUES (?,?,?,?,?,?,?,?,?)", revlog_rows)
+            db.commit()
+        finally:
+            db.close()
     return total
 
 

@@ -21,8 +21,9 @@ from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from flashcards.errors import FlashcardsError
+from flashcards.gcpause import paused as gc_paused
 from flashcards.ui.html_markup import escape, plain_markup
-from flashcards.ui.widgets import FCModal, FCScreen, confirm, fmt_interval, gc_paused
+from flashcards.ui.widgets import FCModal, FCScreen, confirm, fmt_interval
 
 STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
 STATE_FILTERS = ["Any state", "new", "learning", "review", "due", "suspended", "buried", "leech", "flagged"]

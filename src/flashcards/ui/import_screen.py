@@ -26,8 +26,9 @@ from kivy.utils import platform
 
 from flashcards import importing
 from flashcards.errors import FlashcardsError
+from flashcards.gcpause import paused as gc_paused
 from flashcards.import_job import plan_summary
-from flashcards.ui.widgets import FCScreen, gc_paused
+from flashcards.ui.widgets import FCScreen
 
 SUFFIXES = tuple(importing.IMPORTERS)
 

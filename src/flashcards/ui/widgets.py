@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import bisect
-import gc
 import math
-import threading
 import time
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -106,38 +103,6 @@ def finish_every_frame() -> None:
     renderer = renderer.decode("latin-1", "replace") if isinstance(renderer, bytes) else str(renderer or "")
     if any(name in renderer.lower() for name in SOFTWARE_RENDERERS):
         Window.bind(on_flip=lambda *_: glFinish())
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-
-
-@contextmanager
-def gc_paused():
-    """The cyclic garbage collector off (for every thread) while a worker builds many objects.
-
-    A collection runs in whichever thread's allocation triggers it, holding the GIL: over a heap
-    that a worker is filling (an import's draft, 100,000 list rows) one pass took 100-230 ms, and
-    the window's thread waited that long for the GIL (``benchmarks/bench_frames.py``). The core's
-    importers pause the collector too, but switch it back on with all they made still young, so
-    the next collection walked it all. When the last pause ends here, the objects alive then (a
-    draft waiting for "Import", the rows on screen) are moved out of the collector's sight
-    (``gc.freeze``) before it is switched on: none of these form cycles, and reference counting
-    frees them as usual when they are dropped. (Cyclic garbage made during a pause is not
-    collected; a few widgets' worth per import or search.)
-    """
-    global _gc_pausers
-    with _gc_lock:
-        _gc_pausers += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0:
-                gc.freeze()
-                gc.enable()
 
 
 def fmt_interval(seconds: float) -> str:
