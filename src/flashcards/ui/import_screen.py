@@ -21,7 +21,7 @@ from pathlib import Path
 from kivy.clock import Clock
 from kivy.logger import Logger
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.filechooser import FileChooserListView
+from kivy.uix.filechooser import FileChooserListLayout, FileChooserListView
 from kivy.utils import platform
 
 from flashcards import importing
@@ -31,6 +31,15 @@ from flashcards.import_job import plan_summary
 from flashcards.ui.widgets import FCScreen
 
 SUFFIXES = tuple(importing.IMPORTERS)
+
+
+class FCFileListLayout(FileChooserListLayout):
+    """Kivy's list layout of the file chooser, its list clipped by a scissor, not a stencil.
+
+    Kivy's rule (``<FileChooserListLayout>``, copied in import_screen.kv) puts the list in a plain
+    ScrollView; ours in a :class:`~flashcards.ui.widgets.ClippedScrollView`. The chooser fills
+    half the import screen, and its stencil made each redraw (ten a second while an import runs)
+    cost the software renderer about twice as much."""
 
 
 class FCFileChooser(FileChooserListView):
@@ -289,8 +298,21 @@ class ImportScreen(FCScreen):
         self._job = None  # the ThreadImport or ProcessImport of the chosen file
         self._summary = None
         self._pending = None
+        self._chooser_place = None  # the chooser column's parent while it is out (on_stage)
         # At most ten progress redraws a second: each one re-renders the label and the bar.
         self._progress_trigger = Clock.create_trigger(self._show_progress, 0.1)
+
+    def on_stage(self, _screen, stage: str) -> None:
+        # While the file is written the chooser is out of the window: it cannot be used then, and
+        # its list was half the cost of each progress redraw (software GL repaints the whole
+        # window ten times a second). The plan and the progress bar get the whole width.
+        column = self.ids.chooser_column
+        if stage == "importing" and column.parent is not None:
+            self._chooser_place = column.parent
+            column.parent.remove_widget(column)
+        elif stage != "importing" and column.parent is None and self._chooser_place is not None:
+            place = self._chooser_place
+            place.add_widget(column, index=len(place.children))  # back in front of the plan
 
     def enter(self, back: bool = False, path: str | None = None, **kwargs) -> None:
         chooser = self.ids.chooser

@@ -477,6 +477,68 @@ def open_modal() -> ModalView | None:
     return None
 
 
+# ------------------------------------------------------------------------------------ clipping
+
+
+class ClippedScrollView(ScrollView):
+    """A ScrollView clipped by a scissor instead of Kivy's stencil (rule in widgets_more.kv).
+
+    Kivy's ScrollView is a StencilView: each frame it paints its whole area twice more
+    (StencilPush, StencilPop) and every pixel inside is stencil-tested; Mesa's software renderer
+    (llvmpipe) does all of that on the CPU. Two views on the import screen made a redraw of it
+    cost about twice as much as without them, and while an import runs a redraw comes ten times a
+    second. A scissor only narrows the area drawn. Kivy's scissors nest (each is cut to the one
+    around it), so views inside views clip as stencils did.
+
+    The scissor is in window pixels: ``clip_box`` follows this view's place in the window, also
+    when an ancestor that places its children in its own coordinates moves or scrolls (a
+    RelativeLayout: every Screen, the file chooser; a Scatter; a ScrollView, which moves its
+    content by a translation), and when the view moves to another parent.
+    """
+
+    #: x, y, width, height of this view in window pixels (what the scissor keeps).
+    clip_box = ListProperty([0, 0, 0, 0])
+
+    def __init__(self, **kw):
+        self._watched: list = []  # (ancestor, property name, bind uid)
+        self._clip_trigger = Clock.create_trigger(self._update_clip, -1)  # before this frame's drawing
+        super().__init__(**kw)
+        self.fbind("pos", self._clip_trigger)
+        self.fbind("size", self._clip_trigger)
+        self.fbind("parent", self._watch_ancestors)
+        self._watch_ancestors()
+
+    def _watch_ancestors(self, *_) -> None:
+        from kivy.uix.relativelayout import RelativeLayout
+        from kivy.uix.scatter import Scatter
+
+        for widget, name, uid in self._watched:
+            widget.unbind_uid(name, uid)
+        self._watched = []
+        widget = self.parent
+        while isinstance(widget, Widget):
+            # A change of any ancestor's parent may change the chain: watched again from here.
+            self._watched.append((widget, "parent", widget.fbind("parent", self._watch_ancestors)))
+            if isinstance(widget, (RelativeLayout, Scatter)):
+                self._watched.append((widget, "pos", widget.fbind("pos", self._clip_trigger)))
+            elif isinstance(widget, ScrollView):
+                for name in ("pos", "size", "scroll_x", "scroll_y", "viewport_size"):
+                    self._watched.append((widget, name, widget.fbind(name, self._clip_trigger)))
+            widget = widget.parent
+        self._clip_trigger()
+
+    def _update_clip(self, *_) -> None:
+        for widget, name, _uid in self._watched:
+            if name == "scroll_y" and widget._trigger_update_from_scroll.is_triggered:
+                # That view moves its content later in this frame: measure after it has.
+                self._clip_trigger()
+                return
+        x, y = self.to_window(*self.pos)
+        box = [int(round(x)), int(round(y)), int(round(self.width)), int(round(self.height))]
+        if box != self.clip_box:
+            self.clip_box = box
+
+
 # ---------------------------------------------------------------------------------------- card view
 
 
