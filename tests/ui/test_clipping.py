@@ -106,7 +106,7 @@ def test_the_chooser_leaves_the_window_while_an_import_writes_and_comes_back(mak
     screen = app.root.get_screen("import")
     column, chooser = screen.ids.chooser_column, screen.ids.chooser
     panel = column.parent
-    wait_until(lambda: getattr(chooser, "_gitems_gen", 0) is None)
+    wait_until(lambda: chooser.path and not chooser.listing)
     screen.choose(str(_tsv(tmp_path, 30000)))  # long enough to see it write
     wait_until(lambda: screen.stage in ("planned", "error"), timeout=60)
     assert screen.stage == "planned", screen.error_text

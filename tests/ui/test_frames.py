@@ -125,29 +125,3 @@ def test_the_card_view_uses_its_text_labels_again(make_app):
     assert study.card.card_id != first_card
     after = [w for w in reversed(view.ids.content.children) if isinstance(w, CardLabel)]
     assert after[0] is front[0] and "el perro" in after[0].text and "the house" not in after[0].text
-
-
-def test_the_file_chooser_lists_a_whole_folder_a_slice_per_frame(make_app, tmp_path):
-    from flashcards.ui.import_screen import FCFileChooser
-
-    folder = tmp_path / "many"
-    folder.mkdir()
-    names = {f"deck{i:02d}.csv" for i in range(40)} | {"notes.md"}
-    for name in names:
-        (folder / name).write_text("front,back\n")
-    (folder / "photo.jpg").write_bytes(b"")  # not an importable file: not listed
-    app = make_app(spanish)
-    app.show("import")
-    chooser = app.root.get_screen("import").ids.chooser
-    assert isinstance(chooser, FCFileChooser)
-    chooser.path = str(folder)
-
-    def listed():
-        return {p.rsplit("/", 1)[-1] for p in chooser.files}
-
-    def shown():
-        return {getattr(e, "path", "").rsplit("/", 1)[-1] for e in chooser.layout.ids.treeview.root.nodes}
-
-    wait_until(lambda: names <= shown())  # every entry made and on screen
-    assert names <= listed()
-    assert "photo.jpg" not in listed() | shown()

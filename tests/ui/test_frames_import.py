@@ -1,12 +1,12 @@
 """An import's worker leaves no collector pass to the window (the collector is paused while it
-builds, and what it built is frozen, not walked, afterwards); the file chooser lists a folder from
-the frame after the one that chose it."""
+builds, and what it built is frozen, not walked, afterwards); the import runs in a child process,
+or on a thread where there is none."""
 
 from __future__ import annotations
 
 import gc
 
-from conftest import pump, pump_for, screenshot, wait_until
+from conftest import pump_for, screenshot, wait_until
 from seed import spanish
 
 
@@ -116,23 +116,6 @@ def test_a_process_import_reports_a_bad_file_and_a_cancel_stops_the_child(make_a
     screen.reset()  # "Cancel": the child waiting for "apply" ends, nothing written
     assert job.proc.wait(timeout=10) is not None
     assert screen.stage == "choose" and _cards_in(app, "Many") == 0
-
-
-def test_the_file_chooser_lists_a_folder_from_the_next_frame(make_app, tmp_path):
-    folder = tmp_path / "decks"
-    folder.mkdir()
-    for i in range(5):
-        (folder / f"deck{i}.csv").write_text("front,back\n")
-    app = make_app(spanish)
-    app.show("import")
-    chooser = app.root.get_screen("import").ids.chooser
-    wait_until(lambda: getattr(chooser, "_gitems_gen", 0) is None)  # the first folder is listed
-    chooser.path = str(folder)
-    pump(1)  # Kivy starts the listing in the frame after the path changed ...
-    assert chooser._gitems == [] and chooser._gitems_gen is not None
-    assert chooser._next_slice.is_triggered  # ... and the first entries are made in the next one
-    wait_until(lambda: len(chooser.files) >= 5)
-    assert {p.rsplit("/", 1)[-1] for p in chooser.files} >= {f"deck{i}.csv" for i in range(5)}
 
 
 def test_when_the_child_cannot_start_the_import_runs_on_a_thread(make_app, tmp_path, monkeypatch):

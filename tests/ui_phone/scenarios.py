@@ -44,9 +44,9 @@ def screens(phone):
                   "settings": {"deck_id": deck.id}}.get(name, {})  # fmt: skip
         app.show(name, **kwargs)
         yield SETTLE
-        # Kivy's file chooser lists folders in the background behind a progress overlay: wait for it.
+        # The import screen's file list reads its folder on a worker thread: wait for it.
         for _ in range(100):
-            if not any(type(w).__name__ == "FileChooserProgress" for w in phone.walk()):
+            if not any(getattr(w, "listing", False) for w in phone.walk()):
                 break
             yield 0.1
         for _ in range(100):  # the stats screen counts on a worker thread

@@ -1,5 +1,8 @@
 """Import: pick a file, see the plan (deck, new / updated / unchanged / skipped), import it.
 
+Files are picked from :class:`~flashcards.ui.file_list.FileList` on the desktop, from Android's
+own picker on the phone.
+
 Parsing, planning and writing run in a child process on desktop (:class:`ProcessImport`), on
 worker threads elsewhere (:class:`ThreadImport`); either has its own database connection and uses
 the core's ``importing`` API. Progress and results come back to the main thread through the
@@ -15,111 +18,21 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from kivy.clock import Clock
 from kivy.logger import Logger
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.filechooser import FileChooserListLayout, FileChooserListView
 from kivy.utils import platform
 
 from flashcards import importing
 from flashcards.errors import FlashcardsError
 from flashcards.gcpause import paused as gc_paused
 from flashcards.import_job import plan_summary
+from flashcards.ui.file_list import FileList  # noqa: F401  (import_screen.kv's rows)
 from flashcards.ui.widgets import FCScreen
 
 SUFFIXES = tuple(importing.IMPORTERS)
-
-
-class FCFileListLayout(FileChooserListLayout):
-    """Kivy's list layout of the file chooser, its list clipped by a scissor, not a stencil.
-
-    Kivy's rule (``<FileChooserListLayout>``, copied in import_screen.kv) puts the list in a plain
-    ScrollView; ours in a :class:`~flashcards.ui.widgets.ClippedScrollView`. The chooser fills
-    half the import screen, and its stencil made each redraw (ten a second while an import runs)
-    cost the software renderer about twice as much."""
-
-
-class FCFileChooser(FileChooserListView):
-    """Kivy's list file chooser, making its entries a few milliseconds' worth per frame.
-
-    Kivy's own loop adds entries for at least 50 ms and at least ten of them each time (every
-    entry is a kv template of a few labels): listing a folder froze the window for 200-800 ms
-    per frame, more while an import's worker thread was parsing. This one starts in the frame
-    after the folder changes (not in the one that changed it, e.g. the frame that builds the
-    screen), stops after ``BUDGET`` seconds (at least one entry) and goes on in the next frame.
-    Kivy's "Opening" overlay shows only for a folder that takes longer than ``OVERLAY_AFTER``
-    seconds.
-    """
-
-    BUDGET = 0.008
-    OVERLAY_AFTER = 0.5
-
-    def __init__(self, **kw):
-        self._next_slice = Clock.create_trigger(self._create_files_entries, 0)
-        self._listing_since = 0.0
-        super().__init__(**kw)
-
-    def _update_files(self, *args, **kwargs):
-        # Kivy's, except that the first slice is made in the next frame, and by our trigger only
-        # (Kivy also ran a 0.1 s interval: two slices in some frames).
-        self._gitems = []
-        self._gitems_parent = kwargs.get("parent", None)
-        self._gitems_gen = self._generate_file_entries(path=kwargs.get("path", self.path),
-                                                       parent=self._gitems_parent)
-        self.path = os.path.abspath(self.path)
-        self._hide_progress()
-        self._listing_since = time.perf_counter()
-        self._next_slice()
-
-    def cancel(self, *largs):
-        self._next_slice.cancel()
-        super().cancel(*largs)
-
-    def _create_files_entries(self, *args):
-        start = time.perf_counter()
-        finished = False
-        index = total = 1
-        while True:
-            try:
-                index, total, item = next(self._gitems_gen)
-                self._gitems.append(item)
-            except (StopIteration, TypeError):  # TypeError: no listing under way (_gitems_gen None)
-                finished = True
-                break
-            if time.perf_counter() - start > self.BUDGET:
-                break
-        if not finished:
-            if start - self._listing_since > self.OVERLAY_AFTER:
-                self._show_progress()
-                self._progress.total = total
-                self._progress.index = index
-            self._next_slice()
-            return True
-        self._next_slice.cancel()
-        # All entries made: hand them to the view as Kivy does. (Handing each slice's entries over
-        # as they are made was slower: the list lays out every entry again each time.)
-        items = self._gitems or []
-        self._items = items
-        parent = self._gitems_parent
-        if parent is None:
-            self.dispatch("on_entries_cleared")
-            for entry in items:
-                self.dispatch("on_entry_added", entry, parent)
-        else:
-            parent.entries[:] = items
-            for entry in items:
-                self.dispatch("on_subentry_to_entry", entry, parent)
-        self.files[:] = self._get_file_paths(items)
-        self._hide_progress()
-        self._gitems = None
-        self._gitems_gen = None
-        ev = self._create_files_entries_ev
-        if ev is not None:
-            ev.cancel()
-        return False
 
 
 # --------------------------------------------------------------------------------------- jobs
@@ -345,7 +258,7 @@ class ImportScreen(FCScreen):
 
     def chooser_selected(self, selection) -> None:
         if self.app.busy:
-            return  # an import is running (the chooser is not disabled: that re-rendered every entry)
+            return  # an import is running
         if selection:
             p = Path(selection[0])
             if p.is_file():
@@ -456,6 +369,9 @@ class ImportScreen(FCScreen):
     def on_key(self, key, codepoint, modifiers):
         if key == 13 and self.stage == "planned":
             self.start_import()
+            return True
+        if key == 8 and not self.app.busy and platform != "android":  # Backspace: the folder above
+            self.ids.chooser.go_up()
             return True
         return False
 

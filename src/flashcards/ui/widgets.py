@@ -480,20 +480,21 @@ def open_modal() -> ModalView | None:
 # ------------------------------------------------------------------------------------ clipping
 
 
-class ClippedScrollView(ScrollView):
-    """A ScrollView clipped by a scissor instead of Kivy's stencil (rule in widgets_more.kv).
+class WindowClipBehavior:
+    """Mixin for a ScrollView (or RecycleView) clipped by a scissor instead of Kivy's stencil.
 
     Kivy's ScrollView is a StencilView: each frame it paints its whole area twice more
     (StencilPush, StencilPop) and every pixel inside is stencil-tested; Mesa's software renderer
     (llvmpipe) does all of that on the CPU. Two views on the import screen made a redraw of it
     cost about twice as much as without them, and while an import runs a redraw comes ten times a
     second. A scissor only narrows the area drawn. Kivy's scissors nest (each is cut to the one
-    around it), so views inside views clip as stencils did.
+    around it), so views inside views clip as stencils did. The class's kv rule ("<-Name>", to drop
+    the stencil) draws ``ScissorPush`` at ``clip_box`` and ``ScissorPop`` (see widgets_more.kv).
 
     The scissor is in window pixels: ``clip_box`` follows this view's place in the window, also
     when an ancestor that places its children in its own coordinates moves or scrolls (a
-    RelativeLayout: every Screen, the file chooser; a Scatter; a ScrollView, which moves its
-    content by a translation), and when the view moves to another parent.
+    RelativeLayout: every Screen; a Scatter; a ScrollView, which moves its content by a
+    translation), and when the view moves to another parent.
     """
 
     #: x, y, width, height of this view in window pixels (what the scissor keeps).
@@ -537,6 +538,10 @@ class ClippedScrollView(ScrollView):
         box = [int(round(x)), int(round(y)), int(round(self.width)), int(round(self.height))]
         if box != self.clip_box:
             self.clip_box = box
+
+
+class ClippedScrollView(WindowClipBehavior, ScrollView):
+    """A ScrollView clipped by a scissor at its place in the window (see WindowClipBehavior)."""
 
 
 # ---------------------------------------------------------------------------------------- card view
