@@ -1,8 +1,10 @@
-"""The browse list renders its rows within one time budget per frame, however often it asks."""
+"""The browse list's frames: rows rendered within one time budget per frame, however often it asks;
+a search's result handed over as one reference, row widgets made ahead, replaced results freed a
+slice per frame, the list clipped and cleared to its surface colour, no redraws for a fading bar."""
 
 from __future__ import annotations
 
-from conftest import pump, pump_for, wait_until
+from conftest import press, pump, pump_for, wait_until
 from seed import NOW, spanish
 
 
@@ -95,3 +97,178 @@ def test_rows_are_clipped_to_the_list_and_its_background_fills_only_below_the_ro
     first_row, under = _pixels([(x, rv.top - row_h / 2), (x, rv.y + dp(20))])
     assert _near(first_row, _rgb(app.c_select)), first_row
     assert _near(under, _rgb(app.c_surface)), under
+
+
+# ---------------------------------------------------------------- a result reaches the list
+
+
+def _forty_cards(col):
+    did = spanish(col)
+    for i in range(31):  # 40 cards in all: more rows than the list shows
+        col.add_note("Basic", [f"palabra {i}", f"word {i}"], ["many"], deck_id=did, now=NOW)
+
+
+def test_a_result_reaches_the_list_as_the_cores_rows_in_their_order(make_app):
+    from flashcards.ui.browse_screen import ROW_KEYS, CardRows
+
+    app = make_app(_forty_cards)
+    app.show("browse")
+    browse = app.root.get_screen("browse")
+    wait_until(browse.wait_idle)
+    rv = browse.ids.rv
+    expected = app.col.search(now=app.now())
+    assert isinstance(browse.rows, CardRows) and rv.data is browse.rows  # one reference, no copy
+    assert [r.card_id for r in browse.rows.cards] == [r.card_id for r in expected]
+    row = browse.rows[3]  # a dict of the core's row, made when asked for
+    assert set(row) == set(ROW_KEYS) and row["question"] == expected[3].question
+    assert [r["card_id"] for r in browse.rows[1:3]] == [expected[1].card_id, expected[2].card_id]
+    # The rows on screen show the cards at their indices.
+    pump(3)
+    for view, i in rv.layout_manager.view_indices.items():
+        assert view.card_id == expected[i].card_id
+
+
+def _typed(browse, text):
+    browse.ids.search.text = text  # searches 0.3 s after the last keystroke
+    pump_for(0.4)
+    wait_until(browse.wait_idle)
+
+
+def test_the_selection_and_search_filters_behave_as_before(make_app):
+    app = make_app(_forty_cards)
+    app.show("browse")
+    browse = app.root.get_screen("browse")
+    wait_until(browse.wait_idle)
+    press(274)
+    press(274)  # two rows down
+    third = browse.rows[2]
+    assert browse.selected_card_id == third["card_id"] and browse.selected_row() == third
+    app.col.set_suspended([third["card_id"]], True)
+    _typed(browse, third["question"])
+    assert [r["card_id"] for r in browse.rows] == [third["card_id"]]  # still selected: it is listed
+    assert browse.selected_card_id == third["card_id"] and browse.selection_suspended
+    _typed(browse, "palabra 30")
+    assert len(browse.rows) == 1 and browse.rows[0]["question"] == "palabra 30"
+    assert browse.selected_card_id == browse.rows[0]["card_id"] and not browse.selection_suspended
+    _typed(browse, "nothing like this")
+    assert len(browse.rows) == 0 and browse.selected_card_id == 0 and browse.selected_row() is None
+    assert browse.status == "0 cards"
+
+
+def test_row_widgets_are_made_while_the_search_runs_not_when_its_result_arrives(make_app, monkeypatch):
+    import threading
+
+    from flashcards.ui.browse_screen import CardRowView, RowAdapter
+
+    app = make_app(_forty_cards)
+    started, go = threading.Event(), threading.Event()
+    search = app.col.search
+
+    def slow_search(*args, **kwargs):
+        started.set()
+        go.wait(10)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(app.col, "search", slow_search)
+    made = []
+    init = CardRowView.__init__
+
+    def counted(self, **kw):
+        made.append(self)
+        init(self, **kw)
+
+    monkeypatch.setattr(CardRowView, "__init__", counted)
+    app.show("browse")
+    browse = app.root.get_screen("browse")
+    adapter = browse.ids.rv.view_adapter
+    assert isinstance(adapter, RowAdapter)
+    assert started.wait(5) and browse.searching
+    pump(1)
+    assert len(made) <= 1  # one a frame ...
+    wait_until(lambda: adapter.rows_made() >= browse.rows_wanted())
+    ahead = len(made)
+    assert ahead == browse.rows_wanted() and ahead > 5  # ... until a screenful
+    go.set()
+    wait_until(lambda: browse.wait_idle() and browse.ids.rv.layout_manager.view_indices)
+    on_screen = list(browse.ids.rv.layout_manager.view_indices)
+    # The result made no row widget: it used those made ahead (or ones Kivy kept from an earlier list).
+    assert len(made) == ahead and len(on_screen) >= browse.rows_wanted() - 2
+
+
+def test_replaced_rows_are_freed_a_slice_per_frame_unless_someone_still_reads_them(make_app):
+    from flashcards.ui.browse_screen import CardRows, Release
+
+    make_app(spanish)
+    release = Release()
+    release.SLICE, release.BUDGET = 1000, 0.0  # one slice a frame
+    big, index = list(range(2500)), {i: i for i in range(1500)}
+    release.later(big, index)
+    pump(1)
+    assert (len(big), len(index)) == (2500, 500)  # dicts go a slice at a time too
+    pump(1)
+    assert (len(big), len(index)) == (2500, 0)
+    pump(3)
+    assert big == [] and not release.busy()
+
+    kept = CardRows(list(range(3000)))
+    release.rows(kept)  # still read by someone: left whole
+    gone = CardRows(list(range(3000)))
+    cards = gone.cards
+    release.rows(gone)
+    del gone
+    pump(2)
+    assert len(cards) == 2000 and len(kept) == 3000
+    wait_until(lambda: not release.busy())
+    assert cards == [] and len(kept) == 3000
+
+
+def test_the_browse_search_runs_below_the_windows_priority():
+    import os
+    import sys
+    import threading
+
+    import pytest
+
+    from flashcards.ui.browse_screen import _lower_thread_priority
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a thread's own nice value is a Linux (and Android) feature")
+    seen = {}
+
+    def work():
+        before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        _lower_thread_priority()
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) - before
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert seen["nice"] == min(10, 19 - os.getpriority(os.PRIO_PROCESS, 0)) and os.getpriority(os.PRIO_PROCESS, 0) \
+        == os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # the window's thread is left alone
+
+
+def test_the_scroll_bar_does_not_redraw_the_window_while_it_fades(make_app):
+    from kivy.core.window import Window
+
+    from flashcards.ui.browse_screen import ROWS
+
+    app = make_app(_forty_cards)
+    app.show("browse")
+    browse = app.root.get_screen("browse")
+    rv = browse.ids.rv
+    wait_until(lambda: browse.wait_idle() and rv.layout_manager.view_indices and not ROWS.busy())
+    pump_for(1.2)  # the scroll bar's fade after the list was filled
+    rv.scroll_y = 0.5
+    wait_until(lambda: not ROWS.busy())
+    flips = []
+
+    def count(*_):
+        flips.append(1)
+
+    Window.bind(on_flip=count)
+    try:
+        pump_for(1.2)  # ScrollView fades its bar 0.5 s after the scroll, for 0.5 s: ~30 frames
+    finally:
+        Window.unbind(on_flip=count)
+    assert len(flips) <= 2
+    assert rv._bar_color == rv.bar_inactive_color  # the fade did run: nothing drew it
