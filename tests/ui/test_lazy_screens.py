@@ -1,5 +1,5 @@
 """Start-up builds the first screen only; every other screen is built (kv rules, module, widget)
-the first time it is shown, and then works."""
+the first time it is shown, or ahead of it while the deck list is idle, and then works."""
 
 from __future__ import annotations
 
@@ -192,11 +192,12 @@ def test_a_fresh_process_draws_the_first_screen_before_loading_the_others(tmp_pa
     assert first["modules"] == ["flashcards.ui.decks_screen"]
     # main() holds back the cyclic GC while the window and the first screen are built ...
     assert record["on_start"]["gc"] is False
-    # ... and the first frame turns it back on; the warm-up then builds the study screen and loads
-    # the other screens' kv files and modules (their widgets are built when first shown).
+    # ... and the first frame turns it back on; the warm-up then builds the study screen, loads
+    # the other screens' kv files and modules, and once no key was pressed for a while (none here)
+    # builds those screens too, one per frame.
     warm = record["warm"]
     assert warm["gc"] is True
-    assert warm["screens"] == ["decks", "study"]
+    assert warm["screens"] == ["decks", "study", *app_module.PRELOAD_SCREENS]
     screen_modules = sorted(m for m, _ in app_module.SCREENS.values())
     assert warm["kv"] == sorted([f"{m}.kv" for m in screen_modules] + ["widgets.kv", "widgets_more.kv"])
     assert warm["modules"] == [f"flashcards.ui.{m}" for m in screen_modules]
@@ -205,15 +206,27 @@ def test_a_fresh_process_draws_the_first_screen_before_loading_the_others(tmp_pa
 
 def test_other_screens_are_preloaded_only_while_the_deck_list_is_shown(make_app, monkeypatch):
     monkeypatch.setattr(app_module, "PRELOAD_RETRY", 0.05)
+    monkeypatch.setattr(app_module, "PREBUILD_AFTER_INPUT", 2.0)  # longer than the loading takes
     app = make_app(spanish)
     type_char("s")  # studying at once, before the warm-up
     assert app.root.current == "study"
     # The study screen's steps run; the loading of the other screens waits (not in study frames).
     wait_until(lambda: app._warm_steps and all(idle for _, idle in app._warm_steps))
     pending = len(app._warm_steps)
-    assert pending == 2 * len(app_module.PRELOAD_SCREENS) + 1
+    assert pending == 4 * len(app_module.PRELOAD_SCREENS) + 2
     pump_for(0.5)
     assert len(app._warm_steps) == pending and app.root.current == "study"
     back_to_decks(app)
+    # Loaded, then built, but only once the keys have been quiet for PREBUILD_AFTER_INPUT.
+    wait_until(lambda: all(idle == "quiet" for _, idle in app._warm_steps))
+    assert app.root.screen_names == ["decks", "study"]
+    press(DOWN)  # the user moves on the deck list: the building waits again
+    pump_for(1.2)
+    assert app.root.screen_names == ["decks", "study"]
     wait_until(lambda: not app._warm_steps)
-    assert app.root.screen_names == ["decks", "study"]  # loaded, not built
+    assert app.root.screen_names == ["decks", "study", *app_module.PRELOAD_SCREENS]
+    type_char("b")  # built ahead: shown, not built again
+    browse = app.root.get_screen("browse")
+    assert app.root.current == "browse"
+    wait_until(browse.wait_idle)
+    assert len(browse.rows) == 9

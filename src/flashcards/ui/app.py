@@ -49,6 +49,10 @@ WARM_DELAY = 0.3
 #: (their first opening then only builds the widgets); elsewhere the loading waits this long.
 PRELOAD_SCREENS = ("browse", "settings", "import", "stats", "editor")
 PRELOAD_RETRY = 1.0
+#: Last, the same screens are built, one per frame, on the deck list and once nothing has been
+#: typed or touched for this long: building one is a single frame of 30-130 ms (kv rules for
+#: 30-110 widgets), which the first opening of Browse or Settings otherwise showed as a stall.
+PREBUILD_AFTER_INPUT = 1.0
 DEFAULT_SIZE = (1280, 800)
 
 
@@ -110,6 +114,7 @@ class FlashcardsApp(App):
         self._poll_event = None
         self._warm_steps = []
         self._warm_event = None
+        self._last_input = 0.0  # Clock time of the last key or touch (see _warm_next)
         #: main() paused the cyclic GC for the start-up: turned back on once the first frame is drawn.
         self.resume_gc = False
 
@@ -214,7 +219,11 @@ class FlashcardsApp(App):
             self._warm_steps += [(partial(self._load_kv, f"{SCREENS[name][0]}.kv"), True),
                                  (partial(self._import_screen_module, name), True)]
         self._warm_steps.append((gc.freeze, True))
-        Window.bind(on_flip=self._first_frame_drawn)
+        for name in PRELOAD_SCREENS:  # built, then laid out at the window's size in the next frame
+            self._warm_steps += [(partial(self.screen, name), "quiet"), (partial(self._lay_out, name), "quiet")]
+        self._warm_steps.append((gc.freeze, "quiet"))
+        Window.bind(on_flip=self._first_frame_drawn, on_key_down=self._note_input,
+                    on_touch_down=self._note_input)
 
     def _layout_now(self):
         """Lay the first screen out at the window's size before the first frame.
@@ -225,11 +234,20 @@ class FlashcardsApp(App):
         frame.
         """
         from kivy.core.window import Window
+
+        self.root.size = Window.size
+        self._lay_out("decks")
+
+    def _lay_out(self, name: str) -> None:
+        """Lay screen ``name`` out at the manager's size now (its labels then render in the next
+        frame, off screen): a screen built ahead is shown without a first layout of all of it,
+        45 ms and 30 ms of text for Settings, in the frame that shows it."""
         from kivy.uix.layout import Layout
         from kivy.uix.recyclelayout import RecycleLayout
 
-        self.root.size = Window.size
-        for widget in self.root.walk(restrict=True):  # parents before their children
+        screen = self.root.get_screen(name)
+        screen.size = self.root.size
+        for widget in screen.walk(restrict=True):  # parents before their children
             # A RecycleView lays out its own rows (RecycleLayout.do_layout must not be called).
             if isinstance(widget, Layout) and not isinstance(widget, RecycleLayout):
                 widget.do_layout()
@@ -261,6 +279,11 @@ class FlashcardsApp(App):
             # Not in a frame of studying, browsing, importing or typing: later, on the deck list.
             self._warm_event = Clock.schedule_once(self._warm_next, PRELOAD_RETRY)
             return
+        quiet_for = Clock.get_time() - self._last_input
+        if idle_only == "quiet" and quiet_for < PREBUILD_AFTER_INPUT:
+            # The user is at work on the deck list: a long frame now would delay their next key.
+            self._warm_event = Clock.schedule_once(self._warm_next, PREBUILD_AFTER_INPUT - quiet_for)
+            return
         self._warm_steps.pop(0)
         try:
             step()
@@ -271,6 +294,9 @@ class FlashcardsApp(App):
             self._warm_steps = []
         if self._warm_steps:
             self._warm_event = Clock.schedule_once(self._warm_next, 0)
+
+    def _note_input(self, *_):
+        self._last_input = Clock.get_time()
 
     @staticmethod
     def _warm_font_coverage():
@@ -302,6 +328,7 @@ class FlashcardsApp(App):
 
         Window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput,
                       on_resize=self._on_resize, on_flip=self._first_frame_drawn)
+        Window.unbind(on_key_down=self._note_input, on_touch_down=self._note_input)
         if self.resume_gc:
             self.resume_gc = False
             gc.enable()
