@@ -16,6 +16,7 @@ def test_rows_are_rendered_within_one_budget_per_frame(make_app):
     make_app(spanish)
     painter = RowPainter()
     painter.BUDGET = 0.0  # one row per frame
+    painter.FRAME_BUDGET = 60.0  # however long the frame has worked already
     rows = [Label() for _ in range(3)]
     for i, row in enumerate(rows):
         painter.ask(row, f"row {i}")
@@ -29,6 +30,31 @@ def test_rows_are_rendered_within_one_budget_per_frame(make_app):
     pump(1)
     assert [r.text for r in rows] == ["row 0", "row 1", "row 2"]
     assert not painter.busy()
+
+
+def test_a_frame_that_has_worked_long_leaves_its_rows_to_the_next_but_never_two_in_a_row(make_app):
+    from kivy.uix.label import Label
+
+    from flashcards.ui.browse_screen import RowPainter
+
+    make_app(spanish)
+    painter = RowPainter()
+    painter.BUDGET = 0.0  # one row per frame that paints
+    painter.FRAME_BUDGET = 0.0  # every frame has worked too long already
+    rows = [Label() for _ in range(3)]
+    for i, row in enumerate(rows):
+        painter.ask(row, f"row {i}")
+    painter._now.cancel()
+    painter.paint()
+    assert [r.text for r in rows] == ["", "", ""]  # left to the next frame ...
+    pump(1)
+    assert [r.text for r in rows] == ["row 0", "", ""]  # ... which paints, whatever its own work
+    pump(1)
+    assert [r.text for r in rows] == ["row 0", "", ""]
+    pump(1)
+    assert [r.text for r in rows] == ["row 0", "row 1", ""]
+    pump(2)
+    assert [r.text for r in rows] == ["row 0", "row 1", "row 2"] and not painter.busy()
 
 
 def _pixels(points):
@@ -272,3 +298,24 @@ def test_the_scroll_bar_does_not_redraw_the_window_while_it_fades(make_app):
         Window.unbind(on_flip=count)
     assert len(flips) <= 2
     assert rv._bar_color == rv.bar_inactive_color  # the fade did run: nothing drew it
+
+
+def test_the_filters_get_their_choices_one_spinner_a_frame_after_the_screen_is_shown(make_app):
+    from flashcards.ui.browse_screen import ALL_DECKS, STATE_FILTERS
+
+    app = make_app(spanish)
+    app.show("browse")
+    browse = app.root.get_screen("browse")
+    state, deck = browse.ids.state_filter, browse.ids.deck_filter
+    assert list(state.values) == [] and list(deck.values) == []  # not in the frame that opens Browse
+    assert deck.text == ALL_DECKS and state.text == STATE_FILTERS[0]
+    pump(1)  # the screen's first layout and drawing
+    assert list(state.values) == [] and list(deck.values) == []
+    pump(1)
+    assert list(state.values) == STATE_FILTERS and list(deck.values) == []
+    pump(1)
+    assert list(deck.values) == [ALL_DECKS, "Spanish", "Spanish::Verbs"]
+    wait_until(browse.wait_idle)
+    deck.text = "Spanish::Verbs"  # a choice made from the list filters it, as before
+    wait_until(lambda: browse.wait_idle() and len(browse.rows) == 1)
+    assert browse.rows[0]["question"] == "hablar"

@@ -95,6 +95,12 @@ class RowPainter:
     """
 
     BUDGET = 0.004
+    #: A frame that has already worked this long (a new search result: ~3 ms to bind every row;
+    #: a screen opening) paints nothing, unless the frame before painted nothing either: its
+    #: drawing (20-40 ms under llvmpipe) and the frame-rate cap's sleep (up to 12 ms) still come,
+    #: and 4-5 ms of painting on top made such frames the slowest of a search. Flinging binds
+    #: a row or two a frame (under 1 ms) and paints as before.
+    FRAME_BUDGET = 0.003
 
     def __init__(self):
         self.pending: dict = {}  # row -> text, in the order asked
@@ -102,6 +108,7 @@ class RowPainter:
         self._next = Clock.create_trigger(self.paint, 0)  # the next frame
         self._frame = -1  # Clock.frames when the time below was counted
         self._spent = 0.0  # seconds spent painting in that frame
+        self._skipped = -1  # Clock.frames of the last frame that left its rows to the next
 
     def ask(self, row, text: str) -> None:
         if row.text == text:
@@ -117,6 +124,11 @@ class RowPainter:
         # a frame, and each run started a budget of its own (25 ms a frame seen while flinging).
         if Clock.frames != self._frame:
             self._frame, self._spent = Clock.frames, 0.0
+        if (self._spent == 0 and self._skipped != Clock.frames - 1
+                and Clock.time() - Clock.get_time() > self.FRAME_BUDGET):
+            self._skipped = Clock.frames
+            self._next()
+            return
         start = time.perf_counter()
         painted = self._spent > 0
         while self.pending and (not painted or self._spent + time.perf_counter() - start < self.BUDGET):
@@ -343,14 +355,35 @@ class BrowseScreen(FCScreen):
         self._generation = 0
         self._search_trigger = Clock.create_trigger(lambda dt: self.search(), 0.3)
         self._ahead_trigger = Clock.create_trigger(self.make_rows_ahead, 0)
+        self._choices: list = []  # (spinner, values) still to give (see give_filter_choices)
+        self._choices_wait = 0
+        self._choices_trigger = Clock.create_trigger(self.give_filter_choices, 0)
 
     def enter(self, back: bool = False, **kwargs) -> None:
         names = sorted(self.col.deck_names().values(), key=lambda n: n.split("::"))
-        self.ids.deck_filter.values = [ALL_DECKS, *names]
-        if self.ids.deck_filter.text not in self.ids.deck_filter.values:
+        decks = [ALL_DECKS, *names]
+        if self.ids.deck_filter.text not in decks:
             self.ids.deck_filter.text = ALL_DECKS
+        self._choices = [(self.ids.state_filter, STATE_FILTERS), (self.ids.deck_filter, decks)]
+        self._choices_wait = 1  # the frame after this one lays out and draws the screen: not in it
+        self._choices_trigger()
         self.search()
         self._ahead_trigger()
+
+    def give_filter_choices(self, *_) -> None:
+        """The filters' choices, one spinner a frame from the second frame after the screen is shown:
+        a spinner makes a button per choice (~1.2 ms each, 12 ms for the states, more with many
+        decks), all in the frame that opened Browse when they were set there."""
+        if self._choices_wait > 0:
+            self._choices_wait -= 1
+        else:
+            while self._choices:
+                spinner, values = self._choices.pop(0)
+                if list(spinner.values) != values:
+                    spinner.values = values
+                    break
+        if self._choices:
+            self._choices_trigger()
 
     def rows_wanted(self) -> int:
         """Row widgets a full list shows: its height in rows, one more for a row cut at each edge
