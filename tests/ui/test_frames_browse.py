@@ -321,3 +321,25 @@ def test_the_filters_get_their_choices_one_spinner_a_frame_after_the_screen_is_s
     deck.text = "Spanish::Verbs"  # a choice made from the list filters it, as before
     wait_until(lambda: browse.wait_idle() and len(browse.rows) == 1)
     assert browse.rows[0]["question"] == "hablar"
+
+
+def test_the_windows_scissored_clear_is_drawn_once_for_one_frame_before_the_list_needs_it(make_app, monkeypatch):
+    from kivy.core.window import Window
+    from kivy.graphics import ClearBuffers, InstructionGroup, ScissorPush
+
+    from flashcards.ui import browse_screen
+
+    make_app(spanish)
+    monkeypatch.setattr(browse_screen, "_clear_warmed", False)
+
+    def warm_groups():
+        return [g for g in Window.canvas.after.children if isinstance(g, InstructionGroup)
+                and any(isinstance(i, ClearBuffers) for i in g.children)
+                and any(isinstance(i, ScissorPush) for i in g.children)]
+
+    browse_screen.warm_scissored_clear()
+    assert len(warm_groups()) == 1 and Window.canvas.needs_redraw
+    pump(2)  # drawn in the next frame, taken away after it
+    assert warm_groups() == []
+    browse_screen.warm_scissored_clear()  # once per process
+    assert warm_groups() == []
