@@ -343,3 +343,37 @@ def test_the_windows_scissored_clear_is_drawn_once_for_one_frame_before_the_list
     assert warm_groups() == []
     browse_screen.warm_scissored_clear()  # once per process
     assert warm_groups() == []
+
+
+def test_the_search_starts_after_the_frame_that_shows_it_and_its_rows_come_a_frame_after_its_count(
+        make_app, monkeypatch):
+    import threading
+
+    from kivy.base import EventLoop
+
+    app = make_app(_forty_cards)
+    started, go = threading.Event(), threading.Event()
+    search = app.col.search
+
+    def held_search(*args, **kwargs):
+        started.set()
+        go.wait(10)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(app.col, "search", held_search)
+    app.show("browse")  # between frames, as a key's handler would call it
+    browse = app.root.get_screen("browse")
+    assert browse.searching and browse.status == "Searching…"
+    EventLoop.idle()  # the frame that draws the screen: no worker beside it
+    assert not started.wait(0.2)
+    EventLoop.idle()
+    assert started.wait(5)
+    go.set()
+    for _ in range(500):  # frame by frame until the count shows
+        if browse.status != "Searching…":
+            break
+        EventLoop.idle()
+    assert browse.status == "40 cards"
+    assert browse.searching and len(browse.ids.rv.data) == 0  # the rows wait for the next frame
+    EventLoop.idle()
+    assert not browse.searching and browse.ids.rv.data is browse.rows and len(browse.rows) == 40
