@@ -378,3 +378,25 @@ def test_the_search_starts_after_the_frame_that_shows_it_and_its_rows_come_a_fra
     assert browse.searching and len(browse.ids.rv.data) == 0  # the rows wait for the next frame
     EventLoop.idle()
     assert not browse.searching and browse.ids.rv.data is browse.rows and len(browse.rows) == 40
+
+
+def test_moving_the_selection_renders_no_row_again(make_app):
+    from flashcards.ui.browse_screen import ROWS
+
+    app = make_app(_forty_cards)
+    app.show("browse")
+    browse = app.root.get_screen("browse")
+    rv = browse.ids.rv
+    wait_until(lambda: browse.wait_idle() and rv.layout_manager.view_indices and not ROWS.busy())
+    shown = {view: (view.text, view.texture) for view in rv.layout_manager.view_indices}
+    press(274)  # down
+    press(274)
+    assert browse.selected_card_id == browse.rows[2]["card_id"]
+    assert not ROWS.busy()
+    for view, index in rv.layout_manager.view_indices.items():
+        assert (view.text, view.texture) == shown[view]  # same card, same texture: nothing rendered
+        assert view.selected == (index == 2)
+    browse.select_index(30)  # out of view: the list scrolls there, and the newly shown rows know it
+    wait_until(lambda: not ROWS.busy())
+    selected = [i for v, i in rv.layout_manager.view_indices.items() if v.selected]
+    assert selected == [30]

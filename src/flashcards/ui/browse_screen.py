@@ -533,7 +533,10 @@ class BrowseScreen(FCScreen):
     def select_card(self, card_id: int) -> None:
         self.selected_card_id = card_id
         self._update_selection_flags()
-        self.ids.rv.refresh_from_data()
+        # Only the rows on screen change their look (rows bound later read the selection): the
+        # list's refresh_from_data gave every row another card's text to render, 4 ms a key press.
+        for view in self.ids.rv.layout_manager.view_indices:
+            view.selected = view.card_id == card_id
 
     def select_index(self, index: int) -> None:
         if not self.rows:
