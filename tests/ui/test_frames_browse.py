@@ -400,3 +400,24 @@ def test_moving_the_selection_renders_no_row_again(make_app):
     wait_until(lambda: not ROWS.busy())
     selected = [i for v, i in rv.layout_manager.view_indices.items() if v.selected]
     assert selected == [30]
+
+
+def test_leaving_browse_drops_a_search_that_has_not_started(make_app, monkeypatch):
+    from kivy.base import EventLoop
+
+    app = make_app(_forty_cards)
+    app.show("browse")
+    browse = app.root.get_screen("browse")
+    wait_until(browse.wait_idle)
+    calls = []
+    search = app.col.search
+    monkeypatch.setattr(app.col, "search", lambda *a, **k: calls.append(1) or search(*a, **k))
+    browse.ids.search.text = "palabra"  # a search 0.3 s later
+    browse.search()  # and one now, whose thread starts two frames later
+    app.go_back()
+    EventLoop.idle()
+    pump_for(0.5)
+    assert calls == [] and browse.wait_idle() and app.root.current == "decks"
+    app.show("browse")  # coming back searches again, with the filter still set
+    wait_until(lambda: browse.wait_idle() and calls)
+    assert len(browse.rows) == 31 and all("palabra" in r["question"] for r in browse.rows)

@@ -437,6 +437,14 @@ class BrowseScreen(FCScreen):
     def refresh(self) -> None:
         self.search()
 
+    def leave(self) -> None:
+        # A search not yet started, or still running, is for a list nobody looks at: it is not
+        # started, and its result is dropped (enter searches again). A worker left running kept
+        # the collector paused and a processor busy on the next screen.
+        self._generation += 1
+        self._search_trigger.cancel()
+        self.searching = False
+
     def _deck_filter_id(self):
         name = self.ids.deck_filter.text
         if name == ALL_DECKS:
