@@ -3,7 +3,7 @@ them; the import screen takes the file chooser out of the window while it writes
 
 from __future__ import annotations
 
-from conftest import pump, screenshot, wait_until
+from conftest import pump, pump_for, screenshot, wait_until
 from seed import spanish
 
 
@@ -129,3 +129,29 @@ def test_the_chooser_leaves_the_window_while_an_import_writes_and_comes_back(mak
     screen.reset()
     pump(2)
     assert column.parent is panel and len(panel.children) == 2
+
+
+def test_the_scroll_bar_does_not_redraw_the_window_while_it_fades(make_app):
+    from kivy.core.window import Window
+
+    from flashcards.ui.widgets import ClippedScrollView
+
+    app = make_app(spanish)
+    app.show("settings")
+    screen = app.root.get_screen("settings")
+    view = next(w for w in screen.walk() if isinstance(w, ClippedScrollView))
+    pump_for(1.0)
+    assert view.viewport_size[1] > view.height  # a bar to show
+    view.scroll_y = 0.5  # Kivy then fades the bar's colour for half a second
+    pump(3)
+    flips = []
+
+    def flipped(*_):
+        flips.append(1)
+
+    Window.bind(on_flip=flipped)
+    try:
+        pump_for(0.8)
+    finally:
+        Window.unbind(on_flip=flipped)
+    assert len(flips) <= 2, len(flips)  # drawn in a steady colour: nothing to redraw
