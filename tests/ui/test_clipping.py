@@ -155,3 +155,23 @@ def test_the_scroll_bar_does_not_redraw_the_window_while_it_fades(make_app):
     finally:
         Window.unbind(on_flip=flipped)
     assert len(flips) <= 2, len(flips)  # drawn in a steady colour: nothing to redraw
+
+
+def test_the_deck_list_clips_its_rows_to_itself(make_app):
+    def many_decks(col):
+        for i in range(30):
+            col.add_deck(f"Deck {i:02d}")
+
+    app = make_app(many_decks)
+    rv = app.root.get_screen("decks").ids.rv
+    pump(3)
+    assert rv.viewport_size[1] > rv.height * 1.5  # more rows than the list shows
+    x = rv.to_window(rv.x + rv.width * 0.5, 0)[0]  # right of the names, left of the counts
+    top = rv.to_window(0, rv.top)[1]
+    (before,) = _pixels([(x, top + 3)])  # the column header just above the list
+    rv.scroll_y = 0.5  # rows now pass under the header's edge
+    pump(4)
+    above, inside = _pixels([(x, top + 3), (x, top - 30)])
+    assert _near(above, before), (above, before)
+    assert _near(inside, tuple(round(c * 255) for c in app.c_surface[:3])), inside  # a row
+    assert not _near(before, inside)  # the header and a row differ: a row above the edge would show

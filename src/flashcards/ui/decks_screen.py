@@ -8,11 +8,12 @@ from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from kivy.uix.widget import Widget
 
 from flashcards.errors import FlashcardsError
-from flashcards.ui.widgets import FCLabel, FCScreen, confirm, prompt
+from flashcards.ui.widgets import FCLabel, FCScreen, WindowClipBehavior, confirm, prompt
 
 KEY_UP, KEY_DOWN, KEY_ENTER, KEY_NUMPAD_ENTER, KEY_HOME, KEY_END = 273, 274, 13, 271, 278, 279
 
@@ -76,6 +77,12 @@ class DeckCounts(Widget):
             rect.size = (w, h)
             # y + height / 2, not center_y: that alias may not be updated yet when size fires.
             rect.pos = (int(self.x + i * step + (dp(56) - w) / 2), int(self.y + (self.height - h) / 2))
+
+
+class DeckListView(WindowClipBehavior, RecycleView):
+    """The deck list: a RecycleView clipped by a scissor, not a stencil (decks_screen.kv). The deck
+    list is on the window most of the time; its stencil made each redraw of it the costliest of
+    any screen under a software renderer."""
 
 
 class DeckRowView(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
