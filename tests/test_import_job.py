@@ -79,3 +79,24 @@ def test_usage(tmp_path):
     from flashcards import import_job
 
     assert import_job.main(["only-one"]) == 2
+
+
+def test_done_comes_after_the_job_has_closed_its_collection(tmp_path):
+    # Closing checkpoints the write-ahead log (the disk work after a big import): the window is
+    # told "done" only once that is over, so it does not redraw while the job still runs.
+    data = tmp_path / "data"
+    Collection.open(data).close()
+    job = start(data, tsv(tmp_path, 2000))
+    assert "planned" in json.loads(job.stdout.readline())
+    job.stdin.write("apply\n")
+    job.stdin.flush()
+    wal = data / "collection.db-wal"
+    for line in job.stdout:
+        msg = json.loads(line)
+        if "progress" in msg:
+            continue
+        assert "done" in msg, msg
+        assert not wal.exists() or wal.stat().st_size == 0  # checkpointed and closed already
+        break
+    job.communicate(timeout=60)
+    assert job.returncode == 0 and notes(data) == 2000

@@ -10,7 +10,8 @@ Protocol: JSON lines on stdout.
 - ``{"planned": summary}`` (see :func:`plan_summary`), then the job reads one line from stdin:
   ``apply`` imports; anything else, or the end of input, cancels with nothing written;
 - ``{"progress": [done, total]}`` while writing;
-- ``{"done": summary_text, "path": file}`` at the end, or ``{"error": message}`` (nothing changed).
+- ``{"done": summary_text, "path": file}`` at the end, once the collection is closed (its log
+  checkpointed), or ``{"error": message}`` (nothing changed).
 """
 
 from __future__ import annotations
@@ -43,29 +44,39 @@ def run(data_dir: str | Path, path: str | Path, stdin: IO[str], stdout: IO[str])
 
     col = Collection.open(data_dir)
     draft = None
+    final: dict | None = None  # the last message: sent once the collection is closed
     try:
         try:
             draft = importing.parse(path)
             plan = importing.plan(col, draft)
         except FlashcardsError as e:
-            return send(error=str(e))
+            final = {"error": str(e)}
+            return
         except MemoryError:
-            return send(error=f"{Path(path).name}: the file is too large to import")
+            final = {"error": f"{Path(path).name}: the file is too large to import"}
+            return
         send(planned=plan_summary(draft, plan))
         if stdin.readline().strip() != "apply":
-            return None
+            return
         try:
             col.backup()
             result = importing.apply(col, plan, progress=lambda done, total: send(progress=[done, total]))
         except FlashcardsError as e:
-            return send(error=str(e))
+            final = {"error": str(e)}
+            return
         except MemoryError:
-            return send(error="not enough memory to import this file")
-        return send(done=result.summary(), path=result.path)
+            final = {"error": "not enough memory to import this file"}
+            return
+        final = {"done": result.summary(), "path": result.path}
     finally:
         if draft is not None and callable(draft.cleanup):
             draft.cleanup()
+        # Closing checkpoints the write-ahead log into the database (seconds of disk work after a
+        # big import): "done" comes after it, so the window does not redraw its result while the
+        # job still competes for the processor and the disk.
         col.close()
+        if final is not None:
+            send(**final)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -213,7 +213,7 @@ def test_other_screens_are_preloaded_only_while_the_deck_list_is_shown(make_app,
     # The study screen's steps run; the loading of the other screens waits (not in study frames).
     wait_until(lambda: app._warm_steps and all(idle for _, idle in app._warm_steps))
     pending = len(app._warm_steps)
-    assert pending == 4 * len(app_module.PRELOAD_SCREENS) + 2
+    assert pending == 5 * len(app_module.PRELOAD_SCREENS) + 2  # kv, module; build, lay out, draw ahead
     pump_for(0.5)
     assert len(app._warm_steps) == pending and app.root.current == "study"
     back_to_decks(app)

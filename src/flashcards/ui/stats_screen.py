@@ -28,7 +28,11 @@ class BarChart(Widget):
 
     def __init__(self, **kw):
         super().__init__(**kw)
-        self.bind(values=self._redraw, size=self._redraw, pos=self._redraw, color=self._redraw)
+        # Once per frame, before its drawing: new figures, a new size and a new place came in the
+        # same frame and each redrew the whole chart.
+        self._redraw_soon = Clock.create_trigger(self._redraw, -1)
+        self.bind(values=self._redraw_soon, size=self._redraw_soon, pos=self._redraw_soon,
+                  color=self._redraw_soon)
 
     def _redraw(self, *_):
         from kivy.core.text import Label as CoreLabel
@@ -73,7 +77,8 @@ class Heatmap(Widget):
 
     def __init__(self, **kw):
         super().__init__(**kw)
-        self.bind(counts=self._redraw, end=self._redraw, size=self._redraw, pos=self._redraw)
+        self._redraw_soon = Clock.create_trigger(self._redraw, -1)  # once per frame (see BarChart)
+        self.bind(counts=self._redraw_soon, end=self._redraw_soon, size=self._redraw_soon, pos=self._redraw_soon)
 
     def _redraw(self, *_):
         from datetime import date

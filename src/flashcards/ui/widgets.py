@@ -98,13 +98,26 @@ def finish_every_frame() -> None:
         return
     _finishing = True
     from kivy.core.window import Window
-    from kivy.graphics.opengl import GL_RENDERER, glFinish, glGetString
+    from kivy.graphics.opengl import glFinish
 
-    renderer = glGetString(GL_RENDERER)
-    renderer = renderer.decode("latin-1", "replace") if isinstance(renderer, bytes) else str(renderer or "")
-    if any(name in renderer.lower() for name in SOFTWARE_RENDERERS):
+    if software_renderer():
         Window.bind(on_flip=lambda *_: glFinish())
         Window.clear = types.MethodType(_clear_colour_only, Window)
+
+
+_software: bool | None = None
+
+
+def software_renderer() -> bool:
+    """Whether the window is drawn by Mesa's software renderer (llvmpipe, softpipe, swrast)."""
+    global _software
+    if _software is None:
+        from kivy.graphics.opengl import GL_RENDERER, glGetString
+
+        renderer = glGetString(GL_RENDERER)
+        renderer = renderer.decode("latin-1", "replace") if isinstance(renderer, bytes) else str(renderer or "")
+        _software = any(name in renderer.lower() for name in SOFTWARE_RENDERERS)
+    return _software
 
 
 def _clear_colour_only(window) -> None:
