@@ -3,7 +3,7 @@ them; the import screen takes the file chooser out of the window while it writes
 
 from __future__ import annotations
 
-from conftest import pump, pump_for, screenshot, wait_until
+from conftest import pump, pump_for, screenshot, tap, wait_until
 from seed import spanish
 
 
@@ -125,11 +125,14 @@ def test_the_chooser_leaves_the_window_while_an_import_writes_and_comes_back(mak
     assert screen.stage == "done", screen.error_text
     assert writing and all(parent is None for parent, _ in writing)
     pump(3)
-    assert column.parent is panel and chooser.get_root_window() is not None
-    assert len(panel.children) == 2 and column.right <= screen.ids.progress_bar.x  # left of the plan again
-    screen.reset()
-    pump(2)
-    assert column.parent is panel and len(panel.children) == 2
+    assert column.parent is None  # the result stands alone too
+    button = screen.ids.import_button
+    assert button.text == "Import another file" and not button.disabled
+    screenshot("34-import-result")
+    tap(button)  # the file list comes back, left of the plan, for the next file
+    assert screen.stage == "choose" and column.parent is panel and chooser.get_root_window() is not None
+    assert len(panel.children) == 2 and column.right <= screen.ids.progress_bar.x
+    assert button.text == "Import" and button.disabled
 
 
 def test_the_scroll_bar_does_not_redraw_the_window_while_it_fades(make_app):

@@ -215,15 +215,20 @@ class ImportScreen(FCScreen):
         # At most ten progress redraws a second: each one re-renders the label and the bar.
         self._progress_trigger = Clock.create_trigger(self._show_progress, 0.1)
 
+    #: Stages in which the plan (then the result) stands alone, without the file list.
+    ALONE = ("importing", "done")
+
     def on_stage(self, _screen, stage: str) -> None:
-        # While the file is written the chooser is out of the window: it cannot be used then, and
-        # its list was half the cost of each progress redraw (software GL repaints the whole
-        # window ten times a second). The plan and the progress bar get the whole width.
+        # While the file is written, and on its result, the file list is out of the window: it
+        # cannot be used while writing, and every progress redraw (software GL repaints the whole
+        # window ten times a second) drew it again. The plan stands alone in the middle; the list
+        # comes back with "Import another file" (or on coming back to the screen), not in the
+        # frame that shows the result (putting it back then was a frame of 60-67 ms).
         column = self.ids.chooser_column
-        if stage == "importing" and column.parent is not None:
+        if stage in self.ALONE and column.parent is not None:
             self._chooser_place = column.parent
             column.parent.remove_widget(column)
-        elif stage != "importing" and column.parent is None and self._chooser_place is not None:
+        elif stage not in self.ALONE and column.parent is None and self._chooser_place is not None:
             place = self._chooser_place
             place.add_widget(column, index=len(place.children))  # back in front of the plan
 
