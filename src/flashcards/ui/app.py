@@ -297,25 +297,35 @@ class FlashcardsApp(App):
             self._warm_event = Clock.schedule_once(self._warm_next, 0)
 
     def _draw_ahead(self, name: str) -> None:
-        """Draw screen ``name`` once into an off-screen buffer, when it is not on the window.
+        """Draw screen ``name`` once, for one frame, into one pixel of the window (its top bar's,
+        the same on every screen), when it is not on the window.
 
         The first drawing of a screen costs a software renderer (llvmpipe) about twice a later one:
-        its labels' textures are copied in and the renderer prepares the kinds of drawing it meets
-        for the first time (the import screen's first frame: 32-39 ms of drawing, then 17). Done
-        here, on the deck list, that first time is not the frame that shows the screen."""
-        from kivy.graphics import Fbo
+        its labels' textures are copied in and the renderer prepares, for this window, the kinds of
+        drawing it meets for the first time (the import screen's first frame: 32-47 ms of drawing,
+        later ones 17). Done here, on the deck list, that first time is not the frame that shows
+        the screen. (Drawn into an off-screen buffer instead, the window's own first drawing was
+        still slow: the renderer prepares per target.)"""
+        from kivy.core.window import Window
+        from kivy.graphics import InstructionGroup, ScissorPop, ScissorPush
 
         from flashcards.ui.widgets import software_renderer
 
         screen = self.root.get_screen(name)
         if not software_renderer() or screen.parent is not None:
             return
-        fbo = Fbo(size=tuple(int(v) for v in self.root.size))
-        fbo.add(screen.canvas)
-        try:
-            fbo.draw()
-        finally:
-            fbo.remove(screen.canvas)
+        group = InstructionGroup()
+        group.add(ScissorPush(x=1, y=max(0, int(Window.height) - 2), width=1, height=1))
+        group.add(screen.canvas)
+        group.add(ScissorPop())
+        Window.canvas.after.add(group)
+        Window.canvas.ask_update()
+
+        def detach(_dt):  # next frame, before its input: the screen may be shown from then on
+            Window.canvas.after.remove(group)
+            group.remove(screen.canvas)
+
+        Clock.schedule_once(detach, 0)
 
     def _note_input(self, *_):
         self._last_input = Clock.get_time()
