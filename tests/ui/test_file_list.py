@@ -146,3 +146,27 @@ def test_a_big_folder_makes_only_the_rows_on_screen(make_app, tmp_path):
     rv.scroll_y = 0  # to the end: the same few rows now show the last files
     pump(4)
     assert "deck1999.csv" in _rows(files) and len(_rows(files)) < 40
+
+
+def test_rows_are_made_ahead_one_per_frame_and_the_first_folder_uses_them(make_app, tmp_path):
+    from flashcards.ui.file_list import FileRow
+
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"deck{i}.csv").write_text("a,b\n")
+    app = make_app(spanish)
+    screen = app.screen("import")  # built ahead, as the app does on the deck list
+    files = screen.ids.chooser
+    adapter = files.ids.rv.view_adapter
+    assert adapter.rows_made() == 0
+    pump(1)
+    assert len(adapter.spare) == 1  # one a frame
+    wait_until(lambda: not files._row_ahead.is_triggered)
+    ahead = {id(row) for row in adapter.spare}
+    assert len(ahead) >= 15 and all(isinstance(row, FileRow) for row in adapter.spare)
+    files.path = str(folder)
+    app.show("import")
+    wait_until(lambda: files._shown == str(folder) and not files.listing)
+    shown = _rows(files)
+    assert len(shown) >= 10 and {id(row) for row in shown.values()} <= ahead  # none made in that frame
