@@ -86,6 +86,23 @@ def tap(widget) -> None:
     pump(3)
 
 
+def pixels(points):
+    """The window's RGB (0-255) at each (x, y) window point, read from the frame just drawn."""
+    from kivy.core.window import Window
+    from kivy.graphics.opengl import GL_RGBA, GL_UNSIGNED_BYTE, glReadPixels
+
+    got = []
+
+    def grab(*_):
+        Window.unbind(on_flip=grab)
+        got.append([tuple(glReadPixels(int(x), int(y), 1, 1, GL_RGBA, GL_UNSIGNED_BYTE)[:3]) for x, y in points])
+
+    Window.bind(on_flip=grab)
+    Window.canvas.ask_update()
+    wait_until(lambda: got, timeout=5)
+    return got[0]
+
+
 def screenshot(name: str) -> Path:
     """Save what the window shows now as ``SCREENS_DIR/name.png``."""
     from kivy.core.window import Window

@@ -3,25 +3,8 @@ them; the import screen takes the file chooser out of the window while it writes
 
 from __future__ import annotations
 
-from conftest import pump, pump_for, screenshot, tap, wait_until
+from conftest import pixels, pump, pump_for, screenshot, tap, wait_until
 from seed import spanish
-
-
-def _pixels(points):
-    """The window's RGB (0-255) at each (x, y) window point, read from the frame just drawn."""
-    from kivy.core.window import Window
-    from kivy.graphics.opengl import GL_RGBA, GL_UNSIGNED_BYTE, glReadPixels
-
-    got = []
-
-    def grab(*_):
-        Window.unbind(on_flip=grab)
-        got.append([tuple(glReadPixels(int(x), int(y), 1, 1, GL_RGBA, GL_UNSIGNED_BYTE)[:3]) for x, y in points])
-
-    Window.bind(on_flip=grab)
-    Window.canvas.ask_update()
-    wait_until(lambda: got, timeout=5)
-    return got[0]
 
 
 def _near(a, b):
@@ -62,14 +45,14 @@ def test_a_clipped_view_follows_a_moving_relative_layout_and_nests_in_another(ma
     try:
         pump(3)
         assert view.clip_box == [150, 150, 200, 100]  # the layout's place plus the view's
-        inside, above, below = _pixels([(250, 200), (250, 260), (250, 140)])
+        inside, above, below = pixels([(250, 200), (250, 260), (250, 140)])
         assert _near(inside, RED), inside
         assert not _near(above, RED) and not _near(below, RED), (above, below)
 
         box.pos = (300, 20)  # the layout moves: the view's own pos (in the layout) does not
         pump(3)
         assert view.clip_box == [350, 70, 200, 100]
-        inside, old_place, above = _pixels([(450, 120), (250, 200), (450, 180)])
+        inside, old_place, above = pixels([(450, 120), (250, 200), (450, 180)])
         assert _near(inside, RED) and not _near(old_place, RED) and not _near(above, RED)
 
         # Into an outer clipped view, half of it outside that one: Kivy cuts the inner scissor to
@@ -83,7 +66,7 @@ def test_a_clipped_view_follows_a_moving_relative_layout_and_nests_in_another(ma
         stage.add_widget(outer)
         pump(3)
         assert view.clip_box == [600, 300, 200, 100]  # moved to its new parent
-        in_both, outside_outer = _pixels([(650, 350), (750, 350)])
+        in_both, outside_outer = pixels([(650, 350), (750, 350)])
         assert _near(in_both, RED), in_both
         assert not _near(outside_outer, RED), outside_outer
     finally:
@@ -172,10 +155,10 @@ def test_the_deck_list_clips_its_rows_to_itself(make_app):
     assert rv.viewport_size[1] > rv.height * 1.5  # more rows than the list shows
     x = rv.to_window(rv.x + rv.width * 0.5, 0)[0]  # right of the names, left of the counts
     top = rv.to_window(0, rv.top)[1]
-    (before,) = _pixels([(x, top + 3)])  # the column header just above the list
+    (before,) = pixels([(x, top + 3)])  # the column header just above the list
     rv.scroll_y = 0.5  # rows now pass under the header's edge
     pump(4)
-    above, inside = _pixels([(x, top + 3), (x, top - 30)])
+    above, inside = pixels([(x, top + 3), (x, top - 30)])
     assert _near(above, before), (above, before)
     assert _near(inside, tuple(round(c * 255) for c in app.c_surface[:3])), inside  # a row
     assert not _near(before, inside)  # the header and a row differ: a row above the edge would show

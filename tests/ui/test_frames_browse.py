@@ -4,7 +4,7 @@ slice per frame, the list clipped and cleared to its surface colour, no redraws 
 
 from __future__ import annotations
 
-from conftest import press, pump, pump_for, wait_until
+from conftest import pixels, press, pump, pump_for, wait_until
 from seed import NOW, spanish
 
 
@@ -57,23 +57,6 @@ def test_a_frame_that_has_worked_long_leaves_its_rows_to_the_next_but_never_two_
     assert [r.text for r in rows] == ["row 0", "row 1", "row 2"] and not painter.busy()
 
 
-def _pixels(points):
-    """The window's RGB (0-255) at each (x, y) window point, read from the frame just drawn."""
-    from kivy.core.window import Window
-    from kivy.graphics.opengl import GL_RGBA, GL_UNSIGNED_BYTE, glReadPixels
-
-    got = []
-
-    def grab(*_):
-        Window.unbind(on_flip=grab)
-        got.append([tuple(glReadPixels(int(x), int(y), 1, 1, GL_RGBA, GL_UNSIGNED_BYTE)[:3]) for x, y in points])
-
-    Window.bind(on_flip=grab)
-    Window.canvas.ask_update()
-    wait_until(lambda: got, timeout=5)
-    return got[0]
-
-
 def _rgb(color):
     return tuple(round(c * 255) for c in color[:3])
 
@@ -106,13 +89,13 @@ def test_rows_are_clipped_to_the_list_and_its_background_fills_only_below_the_ro
     rv.scroll_y = 1 - (row_h / 2) / (n * row_h - rv.height)
     pump(4)
     x = rv.x + rv.width * 0.8  # right of any text
-    above, inside = _pixels([(x, rv.top + dp(6)), (x, rv.top - dp(6))])
+    above, inside = pixels([(x, rv.top + dp(6)), (x, rv.top - dp(6))])
     assert _near(above, _rgb(app.c_bg)), above
     assert _near(inside, _rgb(app.c_select)), inside  # the first card is the selected one
     # Below the list (the button bar's gap) no row shows either.
     rv.scroll_y = 0.5
     pump(4)
-    (below,) = _pixels([(x, rv.y - dp(4))])
+    (below,) = pixels([(x, rv.y - dp(4))])
     assert _near(below, _rgb(app.c_bg)), below
 
     # One hit: one row, then the list's own background down to its bottom edge.
@@ -120,7 +103,7 @@ def test_rows_are_clipped_to_the_list_and_its_background_fills_only_below_the_ro
     pump_for(0.5)
     wait_until(lambda: browse.wait_idle() and len(browse.rows) == 1 and not ROWS.busy())
     pump_for(0.5)  # the list was scrolled half-way: its scroll effect settles it at the top
-    first_row, under = _pixels([(x, rv.top - row_h / 2), (x, rv.y + dp(20))])
+    first_row, under = pixels([(x, rv.top - row_h / 2), (x, rv.y + dp(20))])
     assert _near(first_row, _rgb(app.c_select)), first_row
     assert _near(under, _rgb(app.c_surface)), under
 
@@ -184,7 +167,8 @@ def test_the_selection_and_search_filters_behave_as_before(make_app):
 def test_row_widgets_are_made_while_the_search_runs_not_when_its_result_arrives(make_app, monkeypatch):
     import threading
 
-    from flashcards.ui.browse_screen import CardRowView, RowAdapter
+    from flashcards.ui.browse_screen import CardRowView
+    from flashcards.ui.widgets import SpareRowAdapter
 
     app = make_app(_forty_cards)
     started, go = threading.Event(), threading.Event()
@@ -207,7 +191,7 @@ def test_row_widgets_are_made_while_the_search_runs_not_when_its_result_arrives(
     app.show("browse")
     browse = app.root.get_screen("browse")
     adapter = browse.ids.rv.view_adapter
-    assert isinstance(adapter, RowAdapter)
+    assert isinstance(adapter, SpareRowAdapter)
     assert browse.searching and not started.is_set()  # the thread starts once this frame is drawn
     wait_until(started.is_set)
     before = len(made)

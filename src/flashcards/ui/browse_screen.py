@@ -29,12 +29,12 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
 from kivy.uix.recycleview import RecycleView
 from kivy.uix.recycleview.datamodel import RecycleDataModelBehavior
-from kivy.uix.recycleview.views import RecycleDataAdapter, RecycleDataViewBehavior
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from flashcards.errors import FlashcardsError
 from flashcards.gcpause import paused as gc_paused
 from flashcards.ui.html_markup import escape, plain_markup
-from flashcards.ui.widgets import FCModal, FCScreen, confirm, fmt_interval
+from flashcards.ui.widgets import FCModal, FCScreen, SpareRowAdapter, confirm, fmt_interval
 
 
 class SurfaceClearColor(ClearColor):
@@ -334,33 +334,13 @@ class RowsDataModel(RecycleDataModelBehavior, EventDispatcher):
         self.dispatch("on_data_changed")
 
 
-class RowAdapter(RecycleDataAdapter):
-    """Gives the list row widgets made ahead of time (:meth:`BrowseScreen.make_rows_ahead`):
-    the first result otherwise made a screenful of rows, 1-2 ms each, in the frame it arrived."""
-
-    def __init__(self, **kwargs):
-        self.spare: list = []
-        super().__init__(**kwargs)
-
-    def create_view(self, index, data_item, viewclass):
-        if viewclass is not None and self.spare and isinstance(self.spare[-1], viewclass):
-            view = self.spare.pop()
-            self.refresh_view_attrs(index, data_item, view)
-            return view
-        return super().create_view(index, data_item, viewclass)
-
-    def rows_made(self) -> int:
-        """Row widgets this list has: on screen, kept for reuse, or made ahead."""
-        return len(self.views) + sum(len(v) for v in self.dirty_views.values()) + len(self.spare)
-
-
 class ClippedRecycleView(RecycleView):
     """The card list: a RecycleView clipped by a scissor rather than a stencil (browse_screen.kv),
     holding its data as one reference and given rows made ahead."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("data_model", RowsDataModel())
-        kwargs.setdefault("view_adapter", RowAdapter())
+        kwargs.setdefault("view_adapter", SpareRowAdapter())  # rows made ahead (make_rows_ahead)
         super().__init__(**kwargs)
 
 
@@ -429,7 +409,7 @@ class BrowseScreen(FCScreen):
             self._ahead_trigger()
             return
         adapter = self.ids.rv.view_adapter
-        if not isinstance(adapter, RowAdapter) or adapter.rows_made() >= self.rows_wanted():
+        if not isinstance(adapter, SpareRowAdapter) or adapter.rows_made() >= self.rows_wanted():
             return
         adapter.spare.append(CardRowView())
         self._ahead_trigger()

@@ -26,9 +26,9 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Stri
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.recycleview import RecycleView
-from kivy.uix.recycleview.views import RecycleDataAdapter, RecycleDataViewBehavior
+from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
-from flashcards.ui.widgets import WindowClipBehavior
+from flashcards.ui.widgets import SpareRowAdapter, WindowClipBehavior
 
 
 @dataclass(frozen=True)
@@ -115,33 +115,12 @@ class FileRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
             rv.file_list.open_entry(rv.data[self.index])
 
 
-class FileRowAdapter(RecycleDataAdapter):
-    """Gives the list the row widgets made ahead of time (:meth:`FileList.make_row_ahead`): the
-    first folder shown otherwise made a screenful of rows (kv rules, 3-4 ms each) in the frame
-    its entries arrived, 53 of that frame's 170 ms."""
-
-    def __init__(self, **kwargs):
-        self.spare: list = []
-        super().__init__(**kwargs)
-
-    def create_view(self, index, data_item, viewclass):
-        if viewclass is not None and self.spare and isinstance(self.spare[-1], viewclass):
-            view = self.spare.pop()
-            self.refresh_view_attrs(index, data_item, view)
-            return view
-        return super().create_view(index, data_item, viewclass)
-
-    def rows_made(self) -> int:
-        """Row widgets the list has: on screen, kept for reuse, or made ahead."""
-        return len(self.views) + sum(len(v) for v in self.dirty_views.values()) + len(self.spare)
-
-
 class FileListView(WindowClipBehavior, RecycleView):
     """The RecycleView of the rows, clipped by a scissor (rule in import_screen.kv)."""
 
     def __init__(self, **kw):
         self.file_list = None  # the FileList that owns this view (set by it)
-        kw.setdefault("view_adapter", FileRowAdapter())
+        kw.setdefault("view_adapter", SpareRowAdapter())  # rows made ahead (make_row_ahead)
         super().__init__(**kw)
 
 
@@ -189,11 +168,12 @@ class FileList(BoxLayout):
     ROW_HEIGHT = 40
 
     def make_row_ahead(self, *_) -> None:
-        """One row widget a frame until there are enough for a window full of rows."""
+        """One row widget a frame until there are enough for a window full of rows: the first folder
+        shown otherwise made them (3-4 ms each) in the frame its entries arrived, 53 of 170 ms."""
         from kivy.core.window import Window
 
         adapter = self.ids.rv.view_adapter
-        if not isinstance(adapter, FileRowAdapter) or adapter.rows_made() >= Window.height // dp(self.ROW_HEIGHT) + 2:
+        if not isinstance(adapter, SpareRowAdapter) or adapter.rows_made() >= Window.height // dp(self.ROW_HEIGHT) + 2:
             return
         adapter.spare.append(FileRow())
         self._row_ahead()

@@ -29,6 +29,7 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.recycleboxlayout import RecycleBoxLayout
+from kivy.uix.recycleview.views import RecycleDataAdapter
 from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.textinput import TextInput
@@ -567,6 +568,29 @@ class WindowClipBehavior:
 
 class ClippedScrollView(WindowClipBehavior, ScrollView):
     """A ScrollView clipped by a scissor at its place in the window (see WindowClipBehavior)."""
+
+
+class SpareRowAdapter(RecycleDataAdapter):
+    """A RecycleView's adapter that first gives out row widgets made ahead of time (``spare``).
+
+    A list's first data otherwise made a screenful of rows in the frame it arrived (kv rules,
+    1-4 ms a row): the Browse list and the import screen's file list make theirs one per frame
+    beforehand and put them here."""
+
+    def __init__(self, **kwargs):
+        self.spare: list = []
+        super().__init__(**kwargs)
+
+    def create_view(self, index, data_item, viewclass):
+        if viewclass is not None and self.spare and isinstance(self.spare[-1], viewclass):
+            view = self.spare.pop()
+            self.refresh_view_attrs(index, data_item, view)
+            return view
+        return super().create_view(index, data_item, viewclass)
+
+    def rows_made(self) -> int:
+        """Row widgets the list has: on screen, kept for reuse, or made ahead."""
+        return len(self.views) + sum(len(v) for v in self.dirty_views.values()) + len(self.spare)
 
 
 # ---------------------------------------------------------------------------------------- card view
