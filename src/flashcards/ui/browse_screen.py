@@ -34,7 +34,14 @@ from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from flashcards.errors import FlashcardsError
 from flashcards.gcpause import paused as gc_paused
 from flashcards.ui.html_markup import escape, plain_markup
-from flashcards.ui.widgets import FCModal, FCScreen, SpareRowAdapter, confirm, fmt_interval
+from flashcards.ui.widgets import (
+    FCModal,
+    FCScreen,
+    SpareRowAdapter,
+    WindowClipBehavior,
+    confirm,
+    fmt_interval,
+)
 
 
 class SurfaceClearColor(ClearColor):
@@ -334,8 +341,8 @@ class RowsDataModel(RecycleDataModelBehavior, EventDispatcher):
         self.dispatch("on_data_changed")
 
 
-class ClippedRecycleView(RecycleView):
-    """The card list: a RecycleView clipped by a scissor rather than a stencil (browse_screen.kv),
+class ClippedRecycleView(WindowClipBehavior, RecycleView):
+    """The card list: a RecycleView clipped by a scissor rather than a stencil (WindowClipBehavior),
     holding its data as one reference and given rows made ahead."""
 
     def __init__(self, **kwargs):

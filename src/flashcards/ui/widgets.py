@@ -514,8 +514,9 @@ class WindowClipBehavior:
     (llvmpipe) does all of that on the CPU. Two views on the import screen made a redraw of it
     cost about twice as much as without them, and while an import runs a redraw comes ten times a
     second. A scissor only narrows the area drawn. Kivy's scissors nest (each is cut to the one
-    around it), so views inside views clip as stencils did. The class's kv rule ("<-Name>", to drop
-    the stencil) draws ``ScissorPush`` at ``clip_box`` and ``ScissorPop`` (see widgets_more.kv).
+    around it), so views inside views clip as stencils did. Its kv rule (widgets.kv, applied to every
+    class that mixes it in) drops Kivy's stencil, draws ``ScissorPush`` at ``clip_box`` and
+    ``ScissorPop``, and the scroll bars in one steady colour.
 
     The scissor is in window pixels: ``clip_box`` follows this view's place in the window, also
     when an ancestor that places its children in its own coordinates moves or scrolls (a
@@ -600,7 +601,7 @@ class CardLabel(Label):
     """One block of card text; a tap on a speaker ref plays that sound."""
 
 
-class CardView(ScrollView):
+class CardView(WindowClipBehavior, ScrollView):
     """Shows one side of a card: text blocks (several labels for long fields), images, rules.
 
     Text costs time to render (layout, SDL_ttf, a texture upload: 1-20 ms a label here), so the
