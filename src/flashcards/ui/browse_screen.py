@@ -22,7 +22,7 @@ from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.event import EventDispatcher
 from kivy.factory import Factory
-from kivy.graphics import ClearBuffers, ClearColor, InstructionGroup, ScissorPop, ScissorPush
+from kivy.graphics import ClearBuffers, ClearColor
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
@@ -55,34 +55,6 @@ class SurfaceClearColor(ClearColor):
 for _name, _cls in (("SurfaceClearColor", SurfaceClearColor), ("ClearBuffers", ClearBuffers)):
     if _name not in Factory.classes:
         Factory.register(_name, cls=_cls)
-
-_clear_warmed = False
-
-
-def warm_scissored_clear(*_) -> None:
-    """Draw one scissored clear of a single window pixel (to the window's own clear colour) for one
-    frame, once per process, before the list first clears its area that way.
-
-    Mesa's llvmpipe prepares (compiles) that kind of clear for the window the first time it meets
-    one: ~10 ms in the frame that first showed Browse (its first drawing took 15-19 ms of
-    instructions instead of 6). Called from the screen's construction, which the app does ahead on
-    the deck list when nothing is being typed or touched; a GPU driver does it in no time.
-    """
-    global _clear_warmed
-    if _clear_warmed:
-        return
-    _clear_warmed = True
-    from kivy.core.window import Window
-
-    group = InstructionGroup()
-    group.add(ScissorPush(x=0, y=0, width=1, height=1))
-    group.add(ClearColor(*Window.clearcolor))
-    group.add(ClearBuffers(clear_color=True, clear_depth=False, clear_stencil=False))
-    group.add(ScissorPop())
-    Window.canvas.after.add(group)
-    Window.canvas.ask_update()
-    Clock.schedule_once(lambda _dt: Window.canvas.after.remove(group), 0)  # once it has been drawn
-
 
 STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
 STATE_FILTERS = ["Any state", "new", "learning", "review", "due", "suspended", "buried", "leech", "flagged"]
@@ -374,7 +346,6 @@ class BrowseScreen(FCScreen):
         self._choices: list = []  # (spinner, values) still to give (see give_filter_choices)
         self._choices_wait = 0
         self._choices_trigger = Clock.create_trigger(self.give_filter_choices, 0)
-        Clock.schedule_once(warm_scissored_clear, 0)
 
     def enter(self, back: bool = False, **kwargs) -> None:
         names = sorted(self.col.deck_names().values(), key=lambda n: n.split("::"))
