@@ -116,7 +116,7 @@ class FileRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
 
 
 class FileListView(WindowClipBehavior, RecycleView):
-    """The RecycleView of the rows, clipped by a scissor (rule in import_screen.kv)."""
+    """The RecycleView of the rows, clipped by a scissor (WindowClipBehavior; its rule in widgets.kv)."""
 
     def __init__(self, **kw):
         self.file_list = None  # the FileList that owns this view (set by it)
@@ -173,7 +173,7 @@ class FileList(BoxLayout):
         from kivy.core.window import Window
 
         adapter = self.ids.rv.view_adapter
-        if not isinstance(adapter, SpareRowAdapter) or adapter.rows_made() >= Window.height // dp(self.ROW_HEIGHT) + 2:
+        if adapter.rows_made() >= Window.height // dp(self.ROW_HEIGHT) + 2:
             return
         adapter.spare.append(FileRow())
         self._row_ahead()
