@@ -80,9 +80,9 @@ class DeckCounts(Widget):
 
 
 class DeckListView(WindowClipBehavior, RecycleView):
-    """The deck list: a RecycleView clipped by a scissor, not a stencil (decks_screen.kv). The deck
-    list is on the window most of the time; its stencil made each redraw of it the costliest of
-    any screen under a software renderer."""
+    """The deck list: a RecycleView clipped by a scissor, not a stencil (WindowClipBehavior). The
+    deck list is on the window most of the time; its stencil made each redraw of it the costliest
+    of any screen under a software renderer."""
 
 
 class DeckRowView(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
